@@ -1,0 +1,640 @@
+"""Configuration: strict YAML with errors that point at the file, line and key path.
+
+The YAML is composed into nodes (not loaded into dicts) so that every error can say where it
+is: `config.yaml:12: targets[3].url: not a URL`. Nothing unknown is accepted silently: a typo
+in a key is an error, not a default.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+PROBE_KINDS = ("dns", "icmp", "tcp", "tls", "http")
+GROUPS = ("ozon", "control", "gateway")
+DEFAULT_LISTEN = "127.0.0.1:10043"
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_HOST_RE = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",
+    re.I,
+)
+_DURATION_RE = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
+
+
+class ConfigError(Exception):
+    """A config problem, already phrased as one line for the user."""
+
+
+@dataclass(frozen=True)
+class KindSettings:
+    interval: float
+    timeout: float
+    packets: int = 5  # icmp only
+    spacing: float = 0.2  # icmp only
+
+
+@dataclass(frozen=True)
+class Expect:
+    status: tuple[int, ...] = ()  # empty: any answer below 500 (the server is up and not failing)
+    json_code: int | None = None
+
+    def status_ok(self, status: int) -> bool:
+        return status in self.status if self.status else 100 <= status < 500
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    group: str
+    probes: tuple[str, ...]
+    host: str  # a name, an IP, or "auto" (the default gateway)
+    port: int = 443
+    url: str = ""
+    method: str = "GET"
+    body: str = ""
+    service: str = ""
+    country: str = ""
+    expect: Expect = field(default_factory=Expect)
+
+    @property
+    def scheme(self) -> str:
+        return urlsplit(self.url).scheme if self.url else ""
+
+
+@dataclass(frozen=True)
+class Resolver:
+    name: str
+    address: str  # an IP, or "system" before expansion
+    port: int = 53
+    country: str = ""
+    system: bool = False
+
+
+@dataclass(frozen=True)
+class SellerApiSettings:
+    url: str = "https://api-seller.ozon.ru/v1/roles"
+    client_id_env: str = "OZON_CLIENT_ID"
+    api_key_env: str = "OZON_API_KEY"
+    interval: float = 300.0
+    timeout: float = 15.0
+
+
+@dataclass(frozen=True)
+class ListenTls:
+    cert_file: str
+    key_file: str
+    client_ca_file: str = ""
+
+
+@dataclass(frozen=True)
+class Site:
+    name: str = "office"
+    country: str = "RU"
+
+
+@dataclass(frozen=True)
+class Config:
+    listen_host: str
+    listen_port: int
+    site: Site
+    probes: dict[str, KindSettings]
+    resolvers: tuple[Resolver, ...]
+    targets: tuple[Target, ...]
+    max_concurrency: int = 64
+    tls_ca_file: str = ""
+    listen_tls: ListenTls | None = None
+    seller_api: SellerApiSettings = field(default_factory=SellerApiSettings)
+    source: str = "<built-in default>"
+
+    def targets_for(self, kind: str) -> list[Target]:
+        return [t for t in self.targets if kind in t.probes]
+
+
+_DEFAULT_KINDS: dict[str, KindSettings] = {
+    "dns": KindSettings(interval=30, timeout=3),
+    "icmp": KindSettings(interval=30, timeout=4, packets=5, spacing=0.2),
+    "tcp": KindSettings(interval=30, timeout=5),
+    "tls": KindSettings(interval=60, timeout=8),
+    "http": KindSettings(interval=60, timeout=15),
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Node walking helpers. Each takes the node and its key path and raises ConfigError with the
+# node's own line number.
+
+
+class _Ctx:
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+
+    def fail(self, node: Node, path: str, message: str) -> ConfigError:
+        line = node.start_mark.line + 1
+        where = f"{path}: " if path else ""
+        return ConfigError(f"{self.filename}:{line}: {where}{message}")
+
+    def mapping(
+        self,
+        node: Node,
+        path: str,
+        allowed: set[str],
+        required: frozenset[str] | set[str] = frozenset(),
+    ) -> dict[str, tuple[Node, Node]]:
+        if not isinstance(node, MappingNode):
+            raise self.fail(node, path, "must be a mapping")
+        out: dict[str, tuple[Node, Node]] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                raise self.fail(key_node, path, "keys must be plain strings")
+            key = str(key_node.value)
+            sub = f"{path}.{key}" if path else key
+            if key not in allowed:
+                hint = _did_you_mean(key, allowed)
+                raise self.fail(key_node, sub, f"unknown key{hint}")
+            if key in out:
+                raise self.fail(key_node, sub, "duplicate key")
+            out[key] = (key_node, value_node)
+        for key in sorted(required - out.keys()):
+            raise self.fail(node, f"{path}.{key}" if path else key, "required key is missing")
+        return out
+
+    def sequence(self, node: Node, path: str) -> list[Node]:
+        if not isinstance(node, SequenceNode):
+            raise self.fail(node, path, "must be a list")
+        return list(node.value)
+
+    def scalar(self, node: Node, path: str) -> ScalarNode:
+        if not isinstance(node, ScalarNode):
+            raise self.fail(node, path, "must be a single value, not a list or mapping")
+        return node
+
+    def string(self, node: Node, path: str) -> str:
+        s = self.scalar(node, path)
+        if s.tag not in ("tag:yaml.org,2002:str",) and not _plain_string(s):
+            raise self.fail(node, path, f"must be a string, not {_yaml_type(s)}")
+        return str(s.value)
+
+    def integer(self, node: Node, path: str, lo: int, hi: int) -> int:
+        s = self.scalar(node, path)
+        value = _resolve_scalar(s)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self.fail(node, path, f"must be a whole number, not {_yaml_type(s)}")
+        if not lo <= value <= hi:
+            raise self.fail(node, path, f"must be between {lo} and {hi}, not {value}")
+        return value
+
+    def duration(self, node: Node, path: str, lo: float = 0.001, hi: float = 86400.0) -> float:
+        text = self.string_like(node, path)
+        m = _DURATION_RE.match(text)
+        if not m:
+            raise self.fail(node, path, f"not a duration: {text!r} (use e.g. 500ms, 15s, 2m, 1h)")
+        seconds = float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+        if not lo <= seconds <= hi:
+            raise self.fail(node, path, f"duration {text} is out of range ({lo:g}s to {hi:g}s)")
+        return seconds
+
+    def string_like(self, node: Node, path: str) -> str:
+        return str(self.scalar(node, path).value)
+
+    def name(self, node: Node, path: str) -> str:
+        text = self.string(node, path)
+        if not _NAME_RE.match(text):
+            raise self.fail(
+                node, path, f"{text!r} is not a valid name (lower case letters, digits, _)"
+            )
+        return text
+
+    def country(self, node: Node, path: str) -> str:
+        text = self.string(node, path)
+        if not _COUNTRY_RE.match(text):
+            raise self.fail(node, path, f"{text!r} is not a two-letter country code like RU or CN")
+        return text
+
+    def choice(self, node: Node, path: str, choices: tuple[str, ...]) -> str:
+        text = self.string(node, path)
+        if text not in choices:
+            raise self.fail(node, path, f"{text!r} is not one of: {', '.join(choices)}")
+        return text
+
+
+def _plain_string(node: ScalarNode) -> bool:
+    # an unquoted scalar that YAML would resolve to a string
+    return isinstance(_resolve_scalar(node), str)
+
+
+def _resolve_scalar(node: ScalarNode) -> Any:
+    if node.style in ("'", '"'):
+        return str(node.value)
+    return yaml.safe_load(node.value) if node.value != "" else None
+
+
+def _yaml_type(node: ScalarNode) -> str:
+    value = _resolve_scalar(node)
+    if value is None:
+        return "an empty value"
+    return {bool: "true/false", int: "a number", float: "a number", str: "a string"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _did_you_mean(key: str, allowed: set[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, sorted(allowed), n=1)
+    return (
+        f" (did you mean {close[0]!r}?)" if close else f" (allowed: {', '.join(sorted(allowed))})"
+    )
+
+
+def _ip_port(text: str, default_port: int) -> tuple[str, int] | None:
+    """'1.2.3.4', '1.2.3.4:53', '[::1]:53', '::1' -> (ip, port); None when not an address."""
+    host, port = text, default_port
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0:
+            return None
+        host, rest = text[1:end], text[end + 1 :]
+        if rest:
+            if not rest.startswith(":") or not rest[1:].isdigit():
+                return None
+            port = int(rest[1:])
+    elif text.count(":") == 1:
+        host, _, p = text.partition(":")
+        if not p.isdigit():
+            return None
+        port = int(p)
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if not 0 <= port < 65536:
+        return None
+    return host, port
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _parse_kinds(ctx: _Ctx, node: Node) -> dict[str, KindSettings]:
+    kinds = dict(_DEFAULT_KINDS)
+    for kind, (_, value) in ctx.mapping(node, "probes", set(PROBE_KINDS)).items():
+        path = f"probes.{kind}"
+        allowed = {"interval", "timeout"} | ({"packets", "spacing"} if kind == "icmp" else set())
+        fields = ctx.mapping(value, path, allowed)
+        base = kinds[kind]
+        interval = (
+            ctx.duration(fields["interval"][1], f"{path}.interval", 0.5)
+            if "interval" in fields
+            else base.interval
+        )
+        timeout = (
+            ctx.duration(fields["timeout"][1], f"{path}.timeout", 0.05, 600)
+            if "timeout" in fields
+            else base.timeout
+        )
+        if timeout > interval:
+            where = fields.get("timeout", fields.get("interval", (value, value)))[1]
+            raise ctx.fail(where, f"{path}.timeout", "must not be longer than the interval")
+        packets = (
+            ctx.integer(fields["packets"][1], f"{path}.packets", 1, 100)
+            if "packets" in fields
+            else base.packets
+        )
+        spacing = (
+            ctx.duration(fields["spacing"][1], f"{path}.spacing", 0.01, 10)
+            if "spacing" in fields
+            else base.spacing
+        )
+        kinds[kind] = KindSettings(interval, timeout, packets, spacing)
+    return kinds
+
+
+def _parse_resolver(ctx: _Ctx, node: Node, path: str) -> Resolver:
+    f = ctx.mapping(node, path, {"name", "address", "country"}, {"name", "address"})
+    name = ctx.name(f["name"][1], f"{path}.name")
+    address = ctx.string_like(f["address"][1], f"{path}.address")
+    country = ctx.country(f["country"][1], f"{path}.country") if "country" in f else ""
+    if address == "system":
+        return Resolver(name=name, address="system", country=country, system=True)
+    parsed = _ip_port(address, 53)
+    if parsed is None or parsed[1] == 0:
+        raise ctx.fail(
+            f["address"][1], f"{path}.address", f"not an IP address (or 'system'): {address!r}"
+        )
+    return Resolver(name=name, address=parsed[0], port=parsed[1], country=country)
+
+
+_TARGET_KEYS = {
+    "name", "group", "probes", "host", "port", "url", "method", "body", "service", "country",
+    "expect",
+}  # fmt: skip
+
+
+def _parse_target(ctx: _Ctx, node: Node, path: str) -> Target:
+    f = ctx.mapping(node, path, _TARGET_KEYS, {"name", "group"})
+    name = ctx.name(f["name"][1], f"{path}.name")
+    group = ctx.choice(f["group"][1], f"{path}.group", GROUPS)
+    url = ""
+    host = ""
+    port = 443
+    if "url" in f:
+        url = ctx.string(f["url"][1], f"{path}.url")
+        parts = urlsplit(url)
+        try:
+            url_port = parts.port
+        except ValueError:
+            url_port = -1
+        if parts.scheme not in ("http", "https") or not parts.hostname or url_port == -1:
+            raise ctx.fail(f["url"][1], f"{path}.url", f"not a URL: {url!r}")
+        host = parts.hostname
+        port = url_port or (443 if parts.scheme == "https" else 80)
+    if "host" in f:
+        if url:
+            raise ctx.fail(f["host"][0], f"{path}.host", "give either url or host, not both")
+        host = ctx.string_like(f["host"][1], f"{path}.host")
+        if host != "auto" and _ip_port(host, 0) is None and not _HOST_RE.match(host):
+            raise ctx.fail(f["host"][1], f"{path}.host", f"not a host name or IP address: {host!r}")
+    if not host:
+        raise ctx.fail(node, f"{path}.url", "a target needs a url or a host")
+    if "port" in f:
+        port = ctx.integer(f["port"][1], f"{path}.port", 1, 65535)
+    is_ip = host == "auto" or _ip_port(host, 0) is not None
+    if "probes" in f:
+        probes: list[str] = []
+        for i, p in enumerate(ctx.sequence(f["probes"][1], f"{path}.probes")):
+            kind = ctx.choice(p, f"{path}.probes[{i}]", PROBE_KINDS)
+            if kind in probes:
+                raise ctx.fail(p, f"{path}.probes[{i}]", f"{kind} is listed twice")
+            probes.append(kind)
+    else:
+        probes = ["icmp"] if is_ip else ["dns", "icmp"]
+        if url:
+            probes += ["tcp", "tls", "http"] if url.startswith("https") else ["tcp", "http"]
+    for i, kind in enumerate(probes):
+        where = f["probes"][1] if "probes" in f else node
+        if kind == "http" and not url:
+            raise ctx.fail(where, f"{path}.probes[{i}]", "the http probe needs a url")
+        if kind == "dns" and is_ip:
+            raise ctx.fail(where, f"{path}.probes[{i}]", "the dns probe needs a host name")
+    method = "GET"
+    if "method" in f:
+        method = ctx.choice(f["method"][1], f"{path}.method", ("GET", "HEAD", "POST"))
+    body = ctx.string(f["body"][1], f"{path}.body") if "body" in f else ""
+    expect = Expect()
+    if "expect" in f:
+        ef = ctx.mapping(f["expect"][1], f"{path}.expect", {"status", "json_code"})
+        statuses: tuple[int, ...] = ()
+        if "status" in ef:
+            items = ctx.sequence(ef["status"][1], f"{path}.expect.status")
+            statuses = tuple(
+                ctx.integer(s, f"{path}.expect.status[{i}]", 100, 599) for i, s in enumerate(items)
+            )
+        json_code = (
+            ctx.integer(ef["json_code"][1], f"{path}.expect.json_code", -(2**31), 2**31)
+            if "json_code" in ef
+            else None
+        )
+        expect = Expect(statuses, json_code)
+    return Target(
+        name=name,
+        group=group,
+        probes=tuple(probes),
+        host=host.lower(),
+        port=port,
+        url=url,
+        method=method,
+        body=body,
+        service=ctx.name(f["service"][1], f"{path}.service") if "service" in f else "",
+        country=ctx.country(f["country"][1], f"{path}.country") if "country" in f else "",
+        expect=expect,
+    )
+
+
+_TOP_KEYS = {
+    "listen", "listen_tls", "site", "max_concurrency", "probes", "resolvers", "targets",
+    "tls_ca_file", "seller_api",
+}  # fmt: skip
+
+
+def parse_config(text: str, filename: str) -> Config:
+    ctx = _Ctx(filename)
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as e:
+        line = (e.problem_mark.line + 1) if e.problem_mark else 1
+        raise ConfigError(f"{filename}:{line}: not valid YAML: {e.problem}") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{filename}:1: not valid YAML: {e}") from None
+    if root is None:
+        raise ConfigError(f"{filename}:1: the file is empty")
+    top = ctx.mapping(root, "", _TOP_KEYS, {"targets"})
+
+    listen_host, listen_port = DEFAULT_LISTEN.rsplit(":", 1)[0], int(DEFAULT_LISTEN.rsplit(":")[1])
+    if "listen" in top:
+        text_listen = ctx.string_like(top["listen"][1], "listen")
+        parsed = _ip_port(text_listen, -1)
+        if parsed is None or parsed[1] < 0:
+            raise ctx.fail(
+                top["listen"][1],
+                "listen",
+                f"not an address:port like 127.0.0.1:10043: {text_listen!r}",
+            )
+        listen_host, listen_port = parsed
+
+    listen_tls = None
+    if "listen_tls" in top:
+        lf = ctx.mapping(
+            top["listen_tls"][1], "listen_tls", {"cert_file", "key_file", "client_ca_file"},
+            {"cert_file", "key_file"},
+        )  # fmt: skip
+        listen_tls = ListenTls(
+            cert_file=_existing_file(ctx, lf["cert_file"][1], "listen_tls.cert_file", filename),
+            key_file=_existing_file(ctx, lf["key_file"][1], "listen_tls.key_file", filename),
+            client_ca_file=(
+                _existing_file(ctx, lf["client_ca_file"][1], "listen_tls.client_ca_file", filename)
+                if "client_ca_file" in lf
+                else ""
+            ),
+        )
+
+    site = Site()
+    if "site" in top:
+        sf = ctx.mapping(top["site"][1], "site", {"name", "country"})
+        site = Site(
+            name=ctx.string(sf["name"][1], "site.name") if "name" in sf else site.name,
+            country=ctx.country(sf["country"][1], "site.country") if "country" in sf else "RU",
+        )
+
+    max_conc = (
+        ctx.integer(top["max_concurrency"][1], "max_concurrency", 1, 10000)
+        if "max_concurrency" in top
+        else 64
+    )
+    kinds = _parse_kinds(ctx, top["probes"][1]) if "probes" in top else dict(_DEFAULT_KINDS)
+
+    resolvers: list[Resolver] = []
+    if "resolvers" in top:
+        for i, rn in enumerate(ctx.sequence(top["resolvers"][1], "resolvers")):
+            r = _parse_resolver(ctx, rn, f"resolvers[{i}]")
+            if any(x.name == r.name for x in resolvers):
+                raise ctx.fail(rn, f"resolvers[{i}].name", f"duplicate resolver name {r.name!r}")
+            resolvers.append(r)
+
+    targets: list[Target] = []
+    for i, tn in enumerate(ctx.sequence(top["targets"][1], "targets")):
+        t = _parse_target(ctx, tn, f"targets[{i}]")
+        if any(x.name == t.name for x in targets):
+            raise ctx.fail(tn, f"targets[{i}].name", f"duplicate target name {t.name!r}")
+        targets.append(t)
+    if any("dns" in t.probes for t in targets) and not resolvers:
+        raise ctx.fail(root, "resolvers", "dns probes are configured but no resolvers are")
+
+    tls_ca = (
+        _existing_file(ctx, top["tls_ca_file"][1], "tls_ca_file", filename)
+        if "tls_ca_file" in top
+        else ""
+    )
+    seller_api = SellerApiSettings()
+    if "seller_api" in top:
+        sa = ctx.mapping(
+            top["seller_api"][1], "seller_api",
+            {"url", "client_id_env", "api_key_env", "interval", "timeout"},
+        )  # fmt: skip
+        url = seller_api.url
+        if "url" in sa:
+            url = ctx.string(sa["url"][1], "seller_api.url")
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ctx.fail(sa["url"][1], "seller_api.url", f"not a URL: {url!r}")
+        seller_api = SellerApiSettings(
+            url=url,
+            client_id_env=(
+                ctx.string(sa["client_id_env"][1], "seller_api.client_id_env")
+                if "client_id_env" in sa
+                else seller_api.client_id_env
+            ),
+            api_key_env=(
+                ctx.string(sa["api_key_env"][1], "seller_api.api_key_env")
+                if "api_key_env" in sa
+                else seller_api.api_key_env
+            ),
+            # Ozon cuts access for many repeated calls: never more than once a minute
+            interval=(
+                ctx.duration(sa["interval"][1], "seller_api.interval", 60, 86400)
+                if "interval" in sa
+                else seller_api.interval
+            ),
+            timeout=(
+                ctx.duration(sa["timeout"][1], "seller_api.timeout", 1, 60)
+                if "timeout" in sa
+                else seller_api.timeout
+            ),
+        )
+    return Config(
+        listen_host=listen_host,
+        listen_port=listen_port,
+        site=site,
+        probes=kinds,
+        resolvers=tuple(resolvers),
+        targets=tuple(targets),
+        max_concurrency=max_conc,
+        tls_ca_file=tls_ca,
+        listen_tls=listen_tls,
+        seller_api=seller_api,
+        source=filename,
+    )
+
+
+def _existing_file(ctx: _Ctx, node: Node, path: str, config_file: str) -> str:
+    text = ctx.string(node, path)
+    p = Path(text)
+    if not p.is_absolute() and not config_file.startswith("<"):
+        p = Path(config_file).parent / p
+    if not p.is_file():
+        raise ctx.fail(node, path, f"no such file: {text}")
+    return str(p)
+
+
+def load_config(path: str | Path) -> Config:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: no such file") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{p}:1: not UTF-8 text") from None
+    except OSError as e:
+        raise ConfigError(f"{p}: cannot read: {e.strerror}") from None
+    return parse_config(text, str(p))
+
+
+def default_profile_text() -> str:
+    return resources.files("agent").joinpath("profiles/default.yaml").read_text(encoding="utf-8")
+
+
+def load_default() -> Config:
+    return parse_config(default_profile_text(), "<built-in default>")
+
+
+# --------------------------------------------------------------------------------------------
+# Things read from this machine: the system resolvers and the default gateway.
+
+
+def system_nameservers(resolv_conf: str = "/etc/resolv.conf") -> list[tuple[str, int]]:
+    servers: list[tuple[str, int]] = []
+    try:
+        lines = Path(resolv_conf).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return servers
+    for line in lines:
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] == "nameserver":
+            addr = parts[1].split("%", 1)[0]
+            if _ip_port(addr, 53) is not None:
+                servers.append((addr, 53))
+    return servers
+
+
+def expand_resolvers(
+    resolvers: tuple[Resolver, ...], nameservers: list[tuple[str, int]]
+) -> list[Resolver]:
+    """Replace `address: system` by one resolver per nameserver (system, system_2, ...)."""
+    out: list[Resolver] = []
+    for r in resolvers:
+        if not r.system:
+            out.append(r)
+            continue
+        for i, (addr, port) in enumerate(nameservers):
+            name = r.name if i == 0 else f"{r.name}_{i + 1}"
+            out.append(Resolver(name, addr, port, r.country, system=True))
+    return out
+
+
+def default_gateway(route_file: str = "/proc/net/route") -> str | None:
+    """The IPv4 default gateway, read from the kernel's routing table (no packets sent)."""
+    try:
+        lines = Path(route_file).read_text().splitlines()[1:]
+    except OSError:
+        return None
+    best: tuple[int, str] | None = None
+    for line in lines:
+        cols = line.split()
+        if len(cols) < 8 or cols[1] != "00000000" or cols[7] != "00000000":
+            continue
+        gw_hex, metric = cols[2], int(cols[6])
+        if gw_hex == "00000000":
+            continue
+        gw = str(ipaddress.IPv4Address(bytes.fromhex(gw_hex)[::-1]))
+        if best is None or metric < best[0]:
+            best = (metric, gw)
+    return best[1] if best else None

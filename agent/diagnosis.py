@@ -1,0 +1,544 @@
+"""Is it me or Ozon? The rules that name exactly one cause from the probes' results.
+
+Layer by layer, from the machine outwards: link, gateway, the home country's internet, the
+path to Russia, DNS, and only then Ozon. The first layer that is broken is the cause, so a
+local, ISP, international or DNS fault can never be called a platform outage. docs/diagnosis.md
+states every rule in words; keep the two in step.
+
+Freshness matters more than anything: results of different kinds finish at different times, and
+a success from before a fault must not vouch for the network during it. So a region's state
+comes from each source's *latest* result, and a platform verdict needs proof (a Russian control
+answering, DNS agreeing) from the same round as Ozon's failures or later.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agent.config import Config, Target
+from agent.results import (
+    DNS_CATEGORIES,
+    NOT_NETWORK_EVIDENCE,
+    DnsData,
+    ErrorCategory,
+    HttpData,
+    IcmpData,
+    ProbeResult,
+)
+from agent.store import ResultStore, Snapshot
+
+OK, DEGRADED, DOWN, UNKNOWN = 0, 1, 2, 3
+TRANSPORT_KINDS = ("icmp", "tcp", "tls", "http")
+RUSSIA = "RU"
+
+#: results that prove a host answered at the IP level, even though the probe failed
+_ANSWERED = frozenset(
+    {
+        ErrorCategory.REFUSED,
+        ErrorCategory.RESET,
+        ErrorCategory.TLS_VERIFY,
+        ErrorCategory.TLS_ERROR,
+        ErrorCategory.HTTP_STATUS,
+        ErrorCategory.HTTP_BODY,
+        ErrorCategory.HTTP_PROTOCOL,
+        ErrorCategory.API_KEY_INVALID,
+        ErrorCategory.RATE_LIMITED,
+    }
+)
+_SILENT = frozenset({ErrorCategory.TIMEOUT, ErrorCategory.UNREACHABLE})
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When a path counts as sick. RTT limits per role: a LAN gateway answers in a millisecond
+    or two; a home-country site in tens; Russia from China in a few hundred."""
+
+    loss_ratio: float = 0.2  # mean over the last 3 rounds
+    gateway_rtt: float = 0.05
+    home_rtt: float = 0.25
+    russia_rtt: float = 0.6
+    gateway_jitter: float = 0.02
+    path_jitter: float = 0.1
+    slow_first_byte: float = 3.0  # seconds from request to first byte of an Ozon answer
+    same_round_slack: float = 1.0  # probes of one round start within this of each other
+
+
+@dataclass
+class ServiceState:
+    target: str
+    service: str
+    state: int
+    text: str
+    streak: int = 0  # rounds in a row this service has failed or been slow
+
+
+@dataclass
+class Diagnosis:
+    cause: str = "ok"
+    summary: str = "no results yet"
+    evidence: list[str] = field(default_factory=list)
+    layers: dict[str, int] = field(default_factory=dict)
+    services: list[ServiceState] = field(default_factory=list)
+    since: float = field(default_factory=time.time)
+    changes: int = 0
+    evaluated_at: float = 0.0
+    hard: bool = False
+
+
+@dataclass
+class _Reach:
+    """Latest evidence for a region: did anything there answer, did anything stay silent."""
+
+    positive: list[tuple[float, str]] = field(default_factory=list)  # (started_at, source)
+    negative: list[str] = field(default_factory=list)
+
+    @property
+    def state(self) -> int:
+        if self.positive:
+            return OK
+        return DOWN if self.negative else UNKNOWN
+
+
+def link_state(
+    route_file: str = "/proc/net/route", sys_net: str = "/sys/class/net"
+) -> tuple[bool, str]:
+    """Does this machine have a usable way out: a default route over an interface that is up?"""
+    try:
+        lines = Path(route_file).read_text().splitlines()[1:]
+    except OSError:
+        return False, "cannot read the routing table"
+    routes = [c for c in (line.split() for line in lines) if len(c) > 7 and c[1] == "00000000"]
+    if not routes:
+        return False, "no default route: the network cable, Wi-Fi or DHCP is down"
+    for cols in routes:
+        try:
+            oper = (Path(sys_net) / cols[0] / "operstate").read_text().strip()
+        except OSError:
+            oper = "unknown"
+        if oper in ("up", "unknown"):
+            return True, f"default route via {cols[0]}"
+    return False, f"the interface of the default route ({routes[0][0]}) is down"
+
+
+def _started(r: ProbeResult) -> float:
+    return r.finished_at - r.duration
+
+
+def _reach_of(r: ProbeResult) -> bool | None:
+    if r.ok or r.error in _ANSWERED:
+        return True
+    if r.error in _SILENT:
+        return False
+    return None  # DNS failures, permission: says nothing about the IP path
+
+
+class Diagnoser:
+    def __init__(
+        self,
+        config: Config,
+        store: ResultStore,
+        *,
+        link: Callable[[], tuple[bool, str]] = link_state,
+        thresholds: Thresholds | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.link = link
+        self.t = thresholds or Thresholds()
+        self.current: Diagnosis | None = None
+        self.min_streak = 2  # rounds a soft fault must last before it is named
+
+    def replace_config(self, config: Config) -> None:
+        self.config = config
+
+    # -- the evidence ------------------------------------------------------------------------
+
+    def _usable_kinds(self, snap: Snapshot, target: Target) -> list[str]:
+        """Transport kinds to believe for a target: a kind that never worked while another did
+        is filtered on the path (e.g. ICMP blocked) and says nothing when it fails now."""
+        kinds = [k for k in TRANSPORT_KINDS if (k, target.name) in snap.latest]
+        worked = [k for k in kinds if any(r.ok for r in snap.history.get((k, target.name), []))]
+        return worked or kinds
+
+    def _target_reach(self, snap: Snapshot, target: Target) -> tuple[bool | None, float, str]:
+        """(answered?, when that probe started, what it said) from the newest telling result."""
+        best: ProbeResult | None = None
+        for kind in self._usable_kinds(snap, target):
+            r = snap.latest[(kind, target.name)]
+            if _reach_of(r) is None:
+                continue
+            if best is None or r.finished_at > best.finished_at:
+                best = r
+        if best is None:
+            return None, 0.0, ""
+        return _reach_of(best), _started(best), f"{target.name} {best.kind}: {_say(best)}"
+
+    def _region(self, snap: Snapshot, country: str) -> _Reach:
+        reach = _Reach()
+        for t in self.config.targets:
+            if t.group != "control" or t.country != country:
+                continue
+            ok, started, text = self._target_reach(snap, t)
+            if ok is True:
+                reach.positive.append((started, text))
+            elif ok is False:
+                reach.negative.append(text)
+        # a public resolver that answers at all proves the IP path to its country
+        public = {
+            r.name: r
+            for r in snap.extra.get("resolvers", self.config.resolvers)
+            if not r.system and r.country == country
+        }
+        seen: dict[str, tuple[float, bool]] = {}
+        for (kind, _), r in snap.latest.items():
+            if kind != "dns" or not isinstance(r.data, DnsData):
+                continue
+            for a in r.data.answers:
+                if a.resolver not in public:
+                    continue
+                answered = a.error not in (ErrorCategory.DNS_TIMEOUT, ErrorCategory.UNREACHABLE)
+                if a.resolver not in seen or seen[a.resolver][0] < r.finished_at:
+                    seen[a.resolver] = (r.finished_at, answered)
+                elif seen[a.resolver][0] == r.finished_at and answered:
+                    seen[a.resolver] = (r.finished_at, True)
+        for name, (when, answered) in seen.items():
+            if answered:
+                reach.positive.append((when, f"resolver {name} answers"))
+            else:
+                reach.negative.append(f"resolver {name} does not answer")
+        return reach
+
+    def _icmp_sick(
+        self, snap: Snapshot, target: Target, rtt_limit: float, jitter_limit: float
+    ) -> str:
+        hist = [
+            r.data
+            for r in snap.history.get(("icmp", target.name), [])
+            if isinstance(r.data, IcmpData) and r.data.sent
+        ]
+        if len(hist) < 2:
+            return ""
+        last3, last2 = hist[-3:], hist[-2:]
+        loss = sum(d.loss_ratio for d in last3) / len(last3)
+        if (
+            loss >= self.t.loss_ratio
+            and all(d.loss_ratio > 0 for d in last2)
+            and any(d.received for d in last3)
+        ):
+            return f"{target.name}: {loss:.0%} packet loss"
+        avgs = [d.rtt_avg for d in last2 if d.rtt_avg is not None]
+        if len(avgs) == 2 and min(avgs) > rtt_limit:
+            return f"{target.name}: round-trip {min(avgs) * 1000:.0f} ms"
+        jitters = [d.jitter for d in last2 if d.jitter is not None]
+        if len(jitters) == 2 and min(jitters) > jitter_limit:
+            return f"{target.name}: jitter {min(jitters) * 1000:.0f} ms"
+        return ""
+
+    def _sick(self, snap: Snapshot, targets: list[Target], rtt: float, jitter: float) -> list[str]:
+        return [s for t in targets if (s := self._icmp_sick(snap, t, rtt, jitter))]
+
+    def _dns_state(self, snap: Snapshot) -> tuple[int, list[str], float]:
+        """(state, evidence, when the newest DNS round started) for the system resolvers."""
+        failing, lying, total = [], [], 0
+        newest = 0.0
+        for (kind, name), r in snap.latest.items():
+            if kind != "dns" or not isinstance(r.data, DnsData):
+                continue
+            newest = max(newest, _started(r))
+            target = self._target(name)
+            system = [a for a in r.data.answers if self._is_system(snap, a.resolver)]
+            if not system:
+                continue
+            total += 1
+            if not any(a.ok for a in system):
+                err = next((a.error for a in system if a.error), ErrorCategory.DNS_TIMEOUT)
+                failing.append(f"{r.data.name}: {err.value}")
+            elif (
+                target is not None
+                and target.group == "ozon"
+                and all(a.disagrees for a in system if a.ok)
+            ):
+                addrs = ", ".join(next(a for a in system if a.ok).addresses)
+                lying.append(f"{r.data.name} -> {addrs}, which no independent resolver confirms")
+        if total == 0:
+            return UNKNOWN, [], newest
+        if lying:
+            return (
+                DEGRADED,
+                ["the system resolver gives wrong addresses: " + "; ".join(lying)],
+                newest,
+            )
+        if len(failing) * 2 >= total:
+            return DOWN, ["the system resolver fails: " + "; ".join(failing[:4])], newest
+        return OK, [], newest
+
+    def _is_system(self, snap: Snapshot, resolver: str) -> bool:
+        return any(
+            r.system and r.name == resolver
+            for r in snap.extra.get("resolvers", self.config.resolvers)
+        )
+
+    def _target(self, name: str) -> Target | None:
+        return next((t for t in self.config.targets if t.name == name), None)
+
+    def _services(self, snap: Snapshot) -> tuple[list[ServiceState], list[ProbeResult]]:
+        """Each Ozon service's state from its application-level probe (HTTP, else TLS, TCP)."""
+        out: list[ServiceState] = []
+        hard_failures: list[ProbeResult] = []
+        for t in self.config.targets:
+            if t.group != "ozon":
+                continue
+            kind = next(
+                (k for k in ("http", "tls", "tcp", "icmp") if (k, t.name) in snap.latest), None
+            )
+            label = t.service or t.name
+            if kind is None:
+                out.append(ServiceState(t.name, label, UNKNOWN, "no result yet"))
+                continue
+            hist = snap.history.get((kind, t.name), [])
+            r = hist[-1]
+            prev = hist[-2] if len(hist) > 1 else None
+            streak = 0
+            for h in reversed(hist):
+                if h.ok and not self._slow(h):
+                    break
+                streak += 1
+            if r.error in NOT_NETWORK_EVIDENCE:
+                out.append(ServiceState(t.name, label, UNKNOWN, _say(r)))
+            elif r.error in DNS_CATEGORIES:
+                out.append(
+                    ServiceState(t.name, label, UNKNOWN, f"name does not resolve ({r.error})")
+                )
+            elif self._slow(r):
+                out.append(
+                    ServiceState(
+                        t.name, label, DEGRADED, f"slow: {_say(r)} for {streak} rounds", streak
+                    )
+                )
+            elif not r.ok:
+                hard_failures.append(r)
+                firm = self.min_streak <= 1 or (prev is not None and not prev.ok)
+                state = DOWN if firm else DEGRADED
+                out.append(
+                    ServiceState(t.name, label, state, f"{_say(r)} for {streak} rounds", streak)
+                )
+            else:
+                out.append(ServiceState(t.name, label, OK, _say(r)))
+        return out, hard_failures
+
+    def _slow(self, r: ProbeResult) -> bool:
+        if not isinstance(r.data, HttpData):
+            return False
+        if r.ok:
+            return r.data.phases.get("processing", 0.0) > self.t.slow_first_byte
+        # connected (and shook hands) but no first byte before the deadline: hanging, not gone
+        return r.error is ErrorCategory.TIMEOUT and r.data.stalled_in == "processing"
+
+    # -- the verdict -------------------------------------------------------------------------
+
+    def evaluate(self, snap: Snapshot) -> Diagnosis:
+        cfg = self.config
+        home = cfg.site.country
+        layers: dict[str, int] = {}
+        link_ok, link_why = self.link()
+        layers["link"] = OK if link_ok else DOWN
+
+        gateways = [t for t in cfg.targets if t.group == "gateway"]
+        gw_reach = _Reach()
+        for t in gateways:
+            ok, started, text = self._target_reach(snap, t)
+            if ok is True:
+                gw_reach.positive.append((started, text))
+            elif ok is False:
+                gw_reach.negative.append(text)
+        layers["gateway"] = gw_reach.state
+        home_reach = self._region(snap, home)
+        russia_reach = home_reach if home == RUSSIA else self._region(snap, RUSSIA)
+        layers["internet"] = home_reach.state
+        layers["russia"] = russia_reach.state
+        dns_state, dns_evidence, dns_round = self._dns_state(snap)
+        layers["dns"] = dns_state
+        services, ozon_failures = self._services(snap)
+
+        gw_sick = self._sick(snap, gateways, self.t.gateway_rtt, self.t.gateway_jitter)
+        home_controls = [t for t in cfg.targets if t.group == "control" and t.country == home]
+        ru_controls = [t for t in cfg.targets if t.group == "control" and t.country == RUSSIA]
+        home_sick = self._sick(snap, home_controls, self.t.home_rtt, self.t.path_jitter)
+        ru_sick = (
+            home_sick
+            if home == RUSSIA
+            else self._sick(snap, ru_controls, self.t.russia_rtt, self.t.path_jitter)
+        )
+        if gw_sick and layers["gateway"] == OK:
+            layers["gateway"] = DEGRADED
+        if home_sick and layers["internet"] == OK:
+            layers["internet"] = DEGRADED
+        if ru_sick and layers["russia"] == OK:
+            layers["russia"] = DEGRADED
+
+        known = [s for s in services if s.state != UNKNOWN]
+        if not known:
+            layers["platform"] = UNKNOWN
+        elif all(s.state == OK for s in known):
+            layers["platform"] = OK
+        elif len(ozon_failures) == len(known) and all(s.state != OK for s in known):
+            layers["platform"] = DOWN
+        else:
+            layers["platform"] = DEGRADED
+
+        def verdict(cause: str, summary: str, evidence: list[str], hard: bool) -> Diagnosis:
+            return Diagnosis(cause, summary, evidence, layers, services, hard=hard)
+
+        fine = ", ".join(s.service for s in services if s.state == OK)
+        if not link_ok:
+            return verdict("local_network", link_why, [link_why], True)
+        if gw_reach.state == DOWN and home_reach.state != OK:
+            return verdict(
+                "local_network", "the office router (default gateway) does not answer",
+                gw_reach.negative[:3] + home_reach.negative[:2], True,
+            )  # fmt: skip
+        if home_reach.state == DOWN or (home_reach.state == UNKNOWN and russia_reach.state == DOWN):
+            where = "the router answers, but nothing on the internet beyond it does"
+            return verdict("isp", where, gw_reach_text(gw_reach) + home_reach.negative[:4], True)
+        if home != RUSSIA and russia_reach.state == DOWN:
+            return verdict(
+                "international_path",
+                f"the internet in {home} works, but hosts in Russia do not answer",
+                russia_reach.negative[:4] + [p for _, p in home_reach.positive[:2]], True,
+            )  # fmt: skip
+        if dns_state in (DOWN, DEGRADED):
+            return verdict("dns", dns_evidence[0], dns_evidence, dns_state == DOWN)
+        if home != RUSSIA and ru_sick and not home_sick and not gw_sick:
+            return verdict(
+                "international_path",
+                f"the path to Russia is degraded: {'; '.join(ru_sick[:3])}",
+                ru_sick, False,
+            )  # fmt: skip
+        if gw_sick or home_sick:
+            sick = gw_sick + home_sick
+            return verdict(
+                "network_degraded", f"the network path is degraded: {'; '.join(sick[:3])}",
+                sick, False,
+            )  # fmt: skip
+        if ozon_failures or any(s.state != OK for s in known):
+            proof = self._platform_proof(snap, russia_reach, ozon_failures, dns_round)
+            if proof is None:
+                return self._hold("waiting for fresh evidence that the network to Russia works")
+            broken = [s for s in known if s.state != OK]
+            text = "; ".join(f"{s.service}: {s.text}" for s in broken)
+            evidence = [text, *proof] + ([f"{fine} fine"] if fine else [])
+            if layers["platform"] == DOWN:
+                return verdict("platform_outage", f"Ozon does not answer: {text}", evidence, True)
+            # a soft fault needs two rounds in a row: one failed request is not news
+            if any(s.streak >= self.min_streak for s in broken):
+                summary = f"{text}" + (f"; {fine} fine" if fine else "")
+                return verdict("platform_degraded", summary, evidence, False)
+            return self._hold("one failed round of an Ozon service: waiting for the next")
+        return verdict("ok", "every layer answers" + (f": {fine} fine" if fine else ""), [], False)
+
+    def _platform_proof(
+        self,
+        snap: Snapshot,
+        russia: _Reach,
+        failures: list[ProbeResult],
+        dns_round: float,
+    ) -> list[str] | None:
+        """Evidence from the same round as Ozon's failures, or later, that the path to Russia
+        and DNS are fine; None while there is none (then the verdict holds)."""
+        onset = min((_started(r) for r in failures), default=time.time())
+        slack = self.t.same_round_slack
+        fresh = [text for started, text in russia.positive if started >= onset - slack]
+        if not fresh:
+            return None
+        # the addresses Ozon's probes connected to must be ones an honest resolver gives
+        honest: set[str] = set()
+        for (kind, _), r in snap.latest.items():
+            if kind == "dns" and isinstance(r.data, DnsData):
+                for a in r.data.answers:
+                    if a.ok and not a.disagrees:
+                        honest.update(a.addresses)
+        for r in failures:
+            if r.address and honest and r.address not in honest and dns_round < onset - slack:
+                return None
+        return fresh[:2]
+
+    def _hold(self, why: str) -> Diagnosis:
+        held = self.current or Diagnosis()
+        return Diagnosis(
+            held.cause, held.summary, [*held.evidence, f"(held: {why})"], held.layers,
+            held.services, hard=held.hard,
+        )  # fmt: skip
+
+    def update(self) -> Diagnosis:
+        snap = self.store.snapshot()
+        d = self.evaluate(snap)
+        prev = self.current
+        now = time.time()
+        d.evaluated_at = now
+        if prev is None or prev.cause != d.cause:
+            d.since = now
+            d.changes = (prev.changes + 1) if prev is not None else 0
+        else:
+            d.since, d.changes = prev.since, prev.changes
+        self.current = d
+        self.store.set_extra("diagnosis", d)
+        return d
+
+    def status_document(self) -> dict[str, Any]:
+        snap = self.store.snapshot()
+        d = self.current or Diagnosis()
+        names = {0: "ok", 1: "degraded", 2: "down", 3: "unknown"}
+        results = []
+        for (kind, target), r in sorted(snap.latest.items()):
+            entry: dict[str, Any] = {
+                "kind": kind,
+                "target": target,
+                "group": r.group,
+                "ok": r.ok,
+                "error": r.error.value if r.error else None,
+                "detail": r.detail,
+                "seconds": round(r.duration, 4),
+                "at": r.finished_at,
+            }
+            if isinstance(r.data, IcmpData) and r.data.sent:
+                entry["loss_ratio"] = round(r.data.loss_ratio, 3)
+                if r.data.rtt_avg is not None:
+                    entry["rtt_avg_seconds"] = round(r.data.rtt_avg, 5)
+            if isinstance(r.data, HttpData):
+                entry["status"] = r.data.status
+                entry["phases"] = {k: round(v, 4) for k, v in r.data.phases.items()}
+            results.append(entry)
+        return {
+            "site": self.config.site.name,
+            "country": self.config.site.country,
+            "cause": d.cause,
+            "summary": d.summary,
+            "evidence": d.evidence,
+            "since": d.since,
+            "evaluated_at": d.evaluated_at,
+            "layers": {k: names[v] for k, v in d.layers.items()},
+            "services": [
+                {"target": s.target, "service": s.service, "state": names[s.state], "text": s.text}
+                for s in d.services
+            ],
+            "rounds": dict(snap.rounds),
+            "results": results,
+        }
+
+
+def gw_reach_text(gw: _Reach) -> list[str]:
+    return [text for _, text in gw.positive[:1]]
+
+
+def _say(r: ProbeResult) -> str:
+    if r.ok:
+        if isinstance(r.data, HttpData) and r.data.status is not None:
+            return f"HTTP {r.data.status} in {r.duration * 1000:.0f} ms"
+        return f"ok in {r.duration * 1000:.0f} ms"
+    if isinstance(r.data, HttpData) and r.data.status is not None:
+        return f"HTTP {r.data.status}"
+    return r.error.value if r.error else "failed"

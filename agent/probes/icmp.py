@@ -1,0 +1,196 @@
+"""ICMP echo: several packets a round, for RTT, jitter and loss.
+
+Unprivileged datagram ICMP sockets first (Linux, when the process's group is inside
+net.ipv4.ping_group_range), raw sockets next (root or CAP_NET_RAW). When neither is allowed the
+probe says so once, returns `permission` (which the diagnosis ignores) and the other kinds go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import struct
+
+from agent.config import Target
+from agent.probes.base import (
+    ProbeContext,
+    ProbeError,
+    categorize_os_error,
+    describe_os_error,
+    finish,
+    resolve_host,
+)
+from agent.results import ErrorCategory, IcmpData, ProbeResult
+
+KIND = "icmp"
+log = logging.getLogger("ozon_probe.icmp")
+
+_ECHO_REQUEST = 8
+_ECHO_REPLY = 0
+_DEST_UNREACHABLE = 3
+_TIME_EXCEEDED = 11
+
+
+def checksum(data: bytes) -> int:
+    if len(data) % 2:
+        data += b"\0"
+    total: int = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    total = (total >> 16) + (total & 0xFFFF)
+    total += total >> 16
+    return ~total & 0xFFFF
+
+
+def echo_request(ident: int, seq: int, payload: bytes) -> bytes:
+    header = struct.pack("!BBHHH", _ECHO_REQUEST, 0, 0, ident, seq)
+    csum = checksum(header + payload)
+    return struct.pack("!BBHHH", _ECHO_REQUEST, 0, csum, ident, seq) + payload
+
+
+def open_socket(mode: str) -> socket.socket:
+    kind = socket.SOCK_DGRAM if mode == "datagram" else socket.SOCK_RAW
+    sock = socket.socket(socket.AF_INET, kind, socket.IPPROTO_ICMP)
+    sock.setblocking(False)
+    return sock
+
+
+def _detect_mode(ctx: ProbeContext) -> str:
+    if ctx.icmp.mode is not None:
+        return ctx.icmp.mode
+    for mode in ("datagram", "raw"):
+        try:
+            open_socket(mode).close()
+        except PermissionError:
+            continue
+        except OSError:
+            continue
+        ctx.icmp.mode = mode
+        log.info("ICMP probes use %s sockets", mode)
+        return mode
+    ctx.icmp.mode = "none"
+    return "none"
+
+
+def _parse_reply(packet: bytes, mode: str) -> tuple[int, int, int] | None:
+    """(type, id, seq) of an echo reply or of the echo request quoted in an ICMP error."""
+    if mode == "raw":
+        if len(packet) < 20:
+            return None
+        packet = packet[(packet[0] & 0x0F) * 4 :]
+    if len(packet) < 8:
+        return None
+    icmp_type, _, _, ident, seq = struct.unpack("!BBHHH", packet[:8])
+    if icmp_type in (_DEST_UNREACHABLE, _TIME_EXCEEDED):
+        # the original IP header + 8 bytes of our echo request follow
+        inner = packet[8:]
+        if len(inner) < 28:
+            return None
+        inner = inner[(inner[0] & 0x0F) * 4 :]
+        _, _, _, ident, seq = struct.unpack("!BBHHH", inner[:8])
+    return icmp_type, ident, seq
+
+
+async def probe(target: Target, ctx: ProbeContext) -> ProbeResult:
+    started = ctx.clock()
+    settings = ctx.settings
+    mode = _detect_mode(ctx)
+    if mode == "none":
+        if not ctx.icmp.reported:
+            ctx.icmp.reported = True
+            log.warning(
+                "ICMP probes are off: this process may open neither a datagram ICMP socket "
+                "(net.ipv4.ping_group_range) nor a raw one (CAP_NET_RAW); other probes go on"
+            )
+        return finish(
+            target, KIND, ctx, started, error=ErrorCategory.PERMISSION,
+            detail="ICMP not permitted for this process",
+            data=IcmpData(sent=0, received=0, rtts=(), mode="none"),
+        )  # fmt: skip
+    try:
+        address, _ = await resolve_host(target.host, ctx, settings.timeout / 2)
+    except ProbeError as e:
+        return finish(target, KIND, ctx, started, error=e.category, detail=e.detail)
+    deadline = started + settings.timeout
+    try:
+        sock = open_socket(mode)
+    except OSError as e:
+        return finish(
+            target, KIND, ctx, started, error=ErrorCategory.PERMISSION, detail=describe_os_error(e)
+        )
+    sent_at: dict[int, float] = {}
+    rtts: dict[int, float] = {}
+    unreachable = False
+    loop = asyncio.get_running_loop()
+    ident = os.getpid() & 0xFFFF ^ (id(sock) & 0xFFFF)
+    payload = b"ozon-probe" + b"\0" * 22
+    error: BaseException | None = None
+
+    async def receive() -> None:
+        nonlocal unreachable
+        while len(rtts) < settings.packets:
+            data = await loop.sock_recv(sock, 2048)
+            now = ctx.clock()
+            parsed = _parse_reply(data, mode)
+            if parsed is None:
+                continue
+            icmp_type, rid, seq = parsed
+            # datagram sockets: the kernel rewrote our id to the socket's port; it demuxes for us
+            if mode == "raw" and rid != ident:
+                continue
+            if icmp_type == _ECHO_REPLY and seq in sent_at and seq not in rtts:
+                rtts[seq] = now - sent_at[seq]
+            elif icmp_type in (_DEST_UNREACHABLE, _TIME_EXCEEDED) and seq in sent_at:
+                unreachable = True
+
+    async def send() -> None:
+        for seq in range(settings.packets):
+            if ctx.clock() + 0.001 > deadline:
+                break
+            sent_at[seq] = ctx.clock()
+            await loop.sock_sendall(sock, echo_request(ident, seq, payload))
+            if seq + 1 < settings.packets:
+                await asyncio.sleep(settings.spacing)
+
+    try:
+        # connect() so that ICMP errors (host unreachable) come back on this socket
+        sock.connect((address, 0))
+        receiver = asyncio.ensure_future(receive())
+        try:
+            await asyncio.wait_for(send(), max(deadline - ctx.clock(), 0.001))
+            await asyncio.wait_for(asyncio.shield(receiver), max(deadline - ctx.clock(), 0.001))
+        except TimeoutError:
+            pass
+        finally:
+            receiver.cancel()
+            try:
+                await receiver
+            except asyncio.CancelledError:
+                pass
+            except OSError as e:
+                error = e
+    except OSError as e:
+        error = e
+    finally:
+        sock.close()
+    ordered = tuple(rtts[s] for s in sorted(rtts))
+    data = IcmpData(sent=len(sent_at), received=len(rtts), rtts=ordered, mode=mode)
+    if rtts:
+        return finish(target, KIND, ctx, started, address=address, data=data)
+    if error is not None:
+        category = categorize_os_error(error)
+        if category is ErrorCategory.PERMISSION:
+            category = ErrorCategory.UNREACHABLE
+        return finish(
+            target, KIND, ctx, started, address=address, data=data, error=category,
+            detail=f"{address}: {describe_os_error(error)}",
+        )  # fmt: skip
+    if unreachable:
+        return finish(
+            target, KIND, ctx, started, address=address, data=data,
+            error=ErrorCategory.UNREACHABLE, detail=f"{address}: destination unreachable",
+        )  # fmt: skip
+    return finish(
+        target, KIND, ctx, started, address=address, data=data, error=ErrorCategory.TIMEOUT,
+        detail=f"{address}: no echo reply to {len(sent_at)} packets",
+    )  # fmt: skip
