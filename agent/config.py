@@ -151,7 +151,9 @@ class _Ctx:
         required: frozenset[str] | set[str] = frozenset(),
     ) -> dict[str, tuple[Node, Node]]:
         if not isinstance(node, MappingNode):
-            raise self.fail(node, path, "must be a mapping")
+            raise self.fail(
+                node, path, "must be a mapping" if path else "the file must be a mapping of keys"
+            )
         out: dict[str, tuple[Node, Node]] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode):

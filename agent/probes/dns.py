@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import errno
 import ipaddress
+import socket
 
+import dns.asyncbackend
 import dns.asyncquery
 import dns.exception
 import dns.flags
@@ -35,9 +37,17 @@ async def ask(name: str, resolver: Resolver, timeout: float, ctx: ProbeContext) 
     started = ctx.clock()
     over_tcp = False
     try:
-        response = await dns.asyncquery.udp(
-            query, resolver.address, timeout=timeout, port=resolver.port, ignore_unexpected=True
+        # a connected socket, so that "port unreachable" comes back as refused, not a timeout
+        backend = dns.asyncbackend.get_default_backend()
+        family = socket.AF_INET6 if ":" in resolver.address else socket.AF_INET
+        sock = await backend.make_socket(
+            family, socket.SOCK_DGRAM, 0, None, (resolver.address, resolver.port)
         )
+        async with sock:
+            response = await dns.asyncquery.udp(
+                query, resolver.address, timeout=timeout, port=resolver.port,
+                ignore_unexpected=True, sock=sock,
+            )  # fmt: skip
         if response.flags & dns.flags.TC:
             over_tcp = True
             remaining = max(timeout - (ctx.clock() - started), 0.05)

@@ -1,0 +1,155 @@
+"""Config: every kind of mistake is refused with one line naming file, line and key path."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agent.config import (
+    ConfigError,
+    default_gateway,
+    default_profile_text,
+    expand_resolvers,
+    load_config,
+    load_default,
+    parse_config,
+    system_nameservers,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).parent / "data"
+
+EXPECTED = {
+    "invalid-country.yaml": "1: site.country: 'China' is not a two-letter country code like RU or CN",
+    "invalid-dns-without-resolvers.yaml": "1: resolvers: dns probes are configured but no resolvers are",
+    "invalid-duplicate-target.yaml": "3: targets[1].name: duplicate target name 'gateway'",
+    "invalid-duration-unit.yaml": "2: probes.dns.interval: not a duration: '2 minutes' (use e.g. 500ms, 15s, 2m, 1h)",
+    "invalid-duration.yaml": "2: probes.http.interval: not a duration: '15' (use e.g. 500ms, 15s, 2m, 1h)",
+    "invalid-empty.yaml": "1: the file is empty",
+    "invalid-expect-status.yaml": "6: targets[0].expect.status[1]: must be a whole number, not a string",
+    "invalid-group.yaml": "2: targets[0].group: 'router' is not one of: ozon, control, gateway",
+    "invalid-host.yaml": "2: targets[0].host: not a host name or IP address: 'ya ru'",
+    "invalid-http-without-url.yaml": "2: targets[0].probes[1]: the http probe needs a url",
+    "invalid-listen.yaml": "1: listen: not an address:port like 127.0.0.1:10043: 'localhost'",
+    "invalid-missing-file.yaml": "1: tls_ca_file: no such file: /nonexistent/ca.pem",
+    "invalid-missing-key.yaml": "2: targets[0].group: required key is missing",
+    "invalid-name.yaml": "2: targets[0].name: 'Seller Cabinet' is not a valid name (lower case letters, digits, _)",
+    "invalid-not-a-mapping.yaml": "1: the file must be a mapping of keys",
+    "invalid-packets.yaml": "2: probes.icmp.packets: must be between 1 and 100, not 0",
+    "invalid-probe-kind.yaml": "2: targets[0].probes[1]: 'ping' is not one of: dns, icmp, tcp, tls, http",
+    "invalid-resolver-address.yaml": "3: resolvers[1].address: not an IP address (or 'system'): '77.88.8'",
+    "invalid-seller-api-interval.yaml": "1: seller_api.interval: duration 10s is out of range (60s to 86400s)",
+    "invalid-target-key.yaml": "5: targets[0].probe: unknown key (did you mean 'probes'?)",
+    "invalid-timeout-over-interval.yaml": "2: probes.tcp.timeout: must not be longer than the interval",
+    "invalid-unknown-key.yaml": "1: listn: unknown key (did you mean 'listen'?)",
+    "invalid-url.yaml": "7: targets[3].url: not a URL: 'api-seller.ozon.ru/v1/roles'",
+    "invalid-wrong-type.yaml": "1: max_concurrency: must be a whole number, not a string",
+    "invalid-yaml-syntax.yaml": "3: not valid YAML: expected ',' or '}', but got '<scalar>'",
+}
+
+
+def test_every_invalid_file_has_an_expected_message() -> None:
+    assert sorted(p.name for p in DATA.glob("invalid-*.yaml")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_invalid_config_message(name: str) -> None:
+    path = DATA / name
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value) == f"{path}:{EXPECTED[name]}"
+
+
+@pytest.mark.parametrize("name", ["invalid-url.yaml", "invalid-unknown-key.yaml", "invalid-empty.yaml"])
+def test_validate_command_exits_2_with_one_line(name: str) -> None:
+    rel = f"tests/data/{name}"
+    proc = subprocess.run(
+        [sys.executable, "-m", "agent", "validate", "-c", rel],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr == f"ozon-probe: {rel}:{EXPECTED[name]}\n"
+
+
+def test_missing_file_and_bad_usage_exit_2() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "agent", "validate", "-c", "/nonexistent.yaml"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert (proc.returncode, proc.stderr) == (2, "ozon-probe: /nonexistent.yaml: no such file\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "agent", "frobnicate"], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_version() -> None:
+    from agent import __version__
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "agent", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert (proc.returncode, proc.stdout.strip()) == (0, f"ozon-probe {__version__}")
+
+
+def test_example_is_exactly_the_builtin_default() -> None:
+    assert (ROOT / "config.example.yaml").read_text(encoding="utf-8") == default_profile_text()
+    example = load_config(ROOT / "config.example.yaml")
+    default = load_default()
+    assert example.targets == default.targets and example.resolvers == default.resolvers
+
+
+def test_default_profile_covers_what_a_seller_touches() -> None:
+    c = load_default()
+    services = {t.service for t in c.targets if t.group == "ozon"}
+    assert {"cabinet", "login", "seller_api", "ads_api", "storefront", "cdn_images", "cdn_static"} <= services
+    assert any(t.group == "control" for t in c.targets)
+    assert [t.host for t in c.targets if t.group == "gateway"] == ["auto"]
+    assert any(r.address == "77.88.8.8" for r in c.resolvers)
+    assert any(r.system for r in c.resolvers)
+    api = next(t for t in c.targets if t.service == "seller_api")
+    assert (api.method, api.expect.status, api.expect.json_code) == ("POST", (401,), 16)
+    assert c.listen_host == "127.0.0.1" and c.listen_port == 10043
+
+
+def test_every_line_of_the_example_is_commented_or_obvious() -> None:
+    # "commented line by line": every key line that is not a list item of a commented block
+    # carries a comment, or belongs to a block whose header explains it
+    lines = (ROOT / "config.example.yaml").read_text().splitlines()
+    uncommented = [
+        line for line in lines
+        if line.strip() and not line.lstrip().startswith("#") and "#" not in line
+        and line.strip().split(":")[0] not in {
+            "group", "service", "country", "url", "probes", "method", "body", "expect", "host", "port",
+            "targets", "resolvers", "site", "seller_api", "client_id_env", "api_key_env", "interval",
+        }
+    ]  # fmt: skip
+    assert uncommented == []
+
+
+def test_system_resolvers_and_gateway_are_read_from_the_machine(tmp_path: Path) -> None:
+    resolv = tmp_path / "resolv.conf"
+    resolv.write_text("search lan\nnameserver 198.18.0.1\nnameserver fe80::1%eth0\noptions x\n")
+    assert system_nameservers(str(resolv)) == [("198.18.0.1", 53), ("fe80::1", 53)]
+    cfg = parse_config(
+        "resolvers: [{name: system, address: system}, {name: yandex, address: 77.88.8.8}]\n"
+        "targets: [{name: g, group: gateway, host: auto, probes: [icmp]}]\n",
+        "t.yaml",
+    )
+    names = [(r.name, r.address, r.system) for r in expand_resolvers(cfg.resolvers, system_nameservers(str(resolv)))]
+    assert names == [("system", "198.18.0.1", True), ("system_2", "fe80::1", True), ("yandex", "77.88.8.8", False)]
+    route = tmp_path / "route"
+    route.write_text(
+        "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+        "eth0\t00000000\t010012C6\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
+        "eth1\t00000000\t020012C6\t0003\t0\t0\t50\t00000000\t0\t0\t0\n"
+        "eth0\t000012C6\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"
+    )
+    assert default_gateway(str(route)) == "198.18.0.2"  # the lower metric wins
+    route.write_text("Iface\tDestination\tGateway\n")
+    assert default_gateway(str(route)) is None
