@@ -601,9 +601,10 @@ def system_nameservers(resolv_conf: str = "/etc/resolv.conf") -> list[tuple[str,
     for line in lines:
         parts = line.split()
         if len(parts) >= 2 and parts[0] == "nameserver":
-            addr = parts[1].split("%", 1)[0]
-            if _ip_port(addr, 53) is not None:
-                servers.append((addr, 53))
+            # "%eth0" scopes a link-local address; "IP:PORT" is our extension for tests
+            parsed = _ip_port(parts[1].split("%", 1)[0], 53)
+            if parsed is not None and parsed[1]:
+                servers.append(parsed)
     return servers
 
 

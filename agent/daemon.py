@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import time
 from collections.abc import Mapping
@@ -36,7 +37,16 @@ class Agent:
         self.config_path = config_path
         self.store = ResultStore()
         self.diagnoser = Diagnoser(config, self.store)
-        self.scheduler = Scheduler(config, self.store, environ=environ, on_round=self._after_round)
+        env = dict(os.environ if environ is None else environ)
+        self.scheduler = Scheduler(
+            config,
+            self.store,
+            environ=env,
+            on_round=self._after_round,
+            # where the system resolvers are listed: systemd-resolved users may point this at
+            # /run/systemd/resolve/resolv.conf to probe the real upstreams, tests at their own
+            resolv_conf=env.get("OZON_PROBE_RESOLV_CONF", "/etc/resolv.conf"),
+        )
         self.registry = make_registry(self.store, lambda: self.config)
         self.server = AgentServer(
             self.registry, healthy=self.healthy, status=self.status, page=self._page
