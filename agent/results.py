@@ -25,6 +25,7 @@ class ErrorCategory(StrEnum):
     DNS_TIMEOUT = "dns_timeout"
     DNS_MALFORMED = "dns_malformed"
     DNS_MISMATCH = "dns_mismatch"  # the answer disagrees with every independent resolver
+    DNS_UNREACHABLE = "dns_unreachable"  # no resolver could be reached to look the name up
     # TLS
     TLS_VERIFY = "tls_verify"
     TLS_ERROR = "tls_error"
@@ -52,6 +53,7 @@ DNS_CATEGORIES = frozenset(
         ErrorCategory.DNS_TIMEOUT,
         ErrorCategory.DNS_MALFORMED,
         ErrorCategory.DNS_MISMATCH,
+        ErrorCategory.DNS_UNREACHABLE,
     }
 )
 

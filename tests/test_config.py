@@ -136,8 +136,9 @@ def test_system_resolvers_and_gateway_are_read_from_the_machine(tmp_path: Path) 
     resolv = tmp_path / "resolv.conf"
     resolv.write_text("search lan\nnameserver 198.18.0.1\nnameserver fe80::1%eth0\noptions x\n")
     assert system_nameservers(str(resolv)) == [("198.18.0.1", 53), ("fe80::1", 53)]
-    resolv.write_text("nameserver 127.0.0.1:5353\nnameserver bogus\n")
-    assert system_nameservers(str(resolv)) == [("127.0.0.1", 5353)]
+    other = tmp_path / "resolv-port.conf"
+    other.write_text("nameserver 127.0.0.1:5353\nnameserver bogus\n")
+    assert system_nameservers(str(other)) == [("127.0.0.1", 5353)]
     cfg = parse_config(
         "resolvers: [{name: system, address: system}, {name: yandex, address: 77.88.8.8}]\n"
         "targets: [{name: g, group: gateway, host: auto, probes: [icmp]}]\n",

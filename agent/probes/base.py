@@ -18,10 +18,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import dns.asyncresolver
-import dns.exception
-import dns.resolver
-
 from agent.config import Config, KindSettings, Resolver, Target, default_gateway
 from agent.results import ErrorCategory, ProbeData, ProbeResult
 
@@ -104,46 +100,6 @@ def is_ip(host: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-async def resolve_host(host: str, ctx: ProbeContext, timeout: float) -> tuple[str, float]:
-    """The address to probe and the seconds the lookup took. Re-resolved at every round, as a
-    browser would after its cache expires; uses the system's resolvers, like the seller's apps."""
-    started = ctx.clock()
-    if host == "auto":
-        gw = ctx.gateway_lookup()
-        if gw is None:
-            raise ProbeError(ErrorCategory.UNREACHABLE, "no default route: no gateway to probe")
-        return gw, 0.0
-    if is_ip(host):
-        return host, 0.0
-    if host == "localhost":
-        return "127.0.0.1", 0.0
-    if not ctx.system_nameservers:
-        raise ProbeError(ErrorCategory.DNS_TIMEOUT, "no nameserver in /etc/resolv.conf")
-    resolver = dns.asyncresolver.Resolver(configure=False)
-    resolver.nameservers = [ip for ip, _ in ctx.system_nameservers]
-    resolver.port = ctx.system_nameservers[0][1]
-    resolver.lifetime = max(timeout, 0.05)
-    resolver.timeout = max(timeout / 2, 0.05)
-    try:
-        answer = await resolver.resolve(host, "A", search=False)
-    except dns.resolver.NXDOMAIN:
-        raise ProbeError(ErrorCategory.NXDOMAIN, f"{host}: no such name") from None
-    except dns.resolver.NoAnswer:
-        raise ProbeError(ErrorCategory.NO_ANSWER, f"{host}: the name has no address") from None
-    except dns.resolver.LifetimeTimeout:
-        raise ProbeError(
-            ErrorCategory.DNS_TIMEOUT, f"{host}: the resolver did not answer"
-        ) from None
-    except dns.resolver.NoNameservers:
-        raise ProbeError(ErrorCategory.SERVFAIL, f"{host}: every resolver failed") from None
-    except dns.exception.DNSException as e:
-        raise ProbeError(ErrorCategory.DNS_MALFORMED, f"{host}: {type(e).__name__}") from None
-    addresses = [r.address for r in answer]
-    if not addresses:
-        raise ProbeError(ErrorCategory.NO_ANSWER, f"{host}: the name has no address")
-    return addresses[0], ctx.clock() - started
 
 
 _UNREACHABLE = {

@@ -7,92 +7,14 @@ servers and hides which one was slow or failing. UDP first; TCP when the answer 
 from __future__ import annotations
 
 import asyncio
-import errno
 import ipaddress
-import socket
 
-import dns.asyncbackend
-import dns.asyncquery
-import dns.exception
-import dns.flags
-import dns.message
-import dns.rcode
-import dns.rdatatype
-
-from agent.config import Resolver, Target
+from agent.config import Target
 from agent.probes.base import ProbeContext, finish
+from agent.probes.lookup import ask
 from agent.results import DnsData, ErrorCategory, ProbeResult, ResolverAnswer
 
 KIND = "dns"
-
-_RCODE_CATEGORY = {
-    dns.rcode.NXDOMAIN: ErrorCategory.NXDOMAIN,
-    dns.rcode.SERVFAIL: ErrorCategory.SERVFAIL,
-    dns.rcode.REFUSED: ErrorCategory.DNS_REFUSED,
-}
-
-
-async def ask(name: str, resolver: Resolver, timeout: float, ctx: ProbeContext) -> ResolverAnswer:
-    query = dns.message.make_query(name, dns.rdatatype.A)
-    started = ctx.clock()
-    over_tcp = False
-    try:
-        # a connected socket, so that "port unreachable" comes back as refused, not a timeout
-        backend = dns.asyncbackend.get_default_backend()
-        family = socket.AF_INET6 if ":" in resolver.address else socket.AF_INET
-        sock = await backend.make_socket(
-            family, socket.SOCK_DGRAM, 0, None, (resolver.address, resolver.port)
-        )
-        async with sock:
-            response = await dns.asyncquery.udp(
-                query, resolver.address, timeout=timeout, port=resolver.port,
-                ignore_unexpected=True, sock=sock,
-            )  # fmt: skip
-        if response.flags & dns.flags.TC:
-            over_tcp = True
-            remaining = max(timeout - (ctx.clock() - started), 0.05)
-            response = await dns.asyncquery.tcp(
-                query, resolver.address, timeout=remaining, port=resolver.port
-            )
-    except dns.exception.Timeout:
-        return _failed(resolver, ctx.clock() - started, ErrorCategory.DNS_TIMEOUT, over_tcp)
-    except ConnectionRefusedError:
-        return _failed(resolver, ctx.clock() - started, ErrorCategory.REFUSED, over_tcp)
-    except OSError as e:
-        category = (
-            ErrorCategory.REFUSED if e.errno == errno.ECONNREFUSED else ErrorCategory.UNREACHABLE
-        )
-        return _failed(resolver, ctx.clock() - started, category, over_tcp)
-    except (dns.exception.DNSException, ValueError, EOFError):
-        # FormError, a truncated TCP stream, bytes that are not DNS at all
-        return _failed(resolver, ctx.clock() - started, ErrorCategory.DNS_MALFORMED, over_tcp)
-    seconds = ctx.clock() - started
-    rcode = response.rcode()
-    rcode_text = dns.rcode.to_text(rcode)
-    if rcode != dns.rcode.NOERROR:
-        category = _RCODE_CATEGORY.get(rcode, ErrorCategory.SERVFAIL)
-        return ResolverAnswer(resolver.name, False, seconds, (), category, rcode_text, over_tcp)
-    addresses = sorted(
-        {
-            item.address
-            for rrset in response.answer
-            if rrset.rdtype == dns.rdatatype.A
-            for item in rrset
-        }
-    )
-    if not addresses:
-        return ResolverAnswer(
-            resolver.name, False, seconds, (), ErrorCategory.NO_ANSWER, rcode_text, over_tcp
-        )
-    return ResolverAnswer(
-        resolver.name, True, seconds, tuple(addresses), None, rcode_text, over_tcp
-    )
-
-
-def _failed(
-    resolver: Resolver, seconds: float, category: ErrorCategory, over_tcp: bool
-) -> ResolverAnswer:
-    return ResolverAnswer(resolver.name, False, seconds, (), category, "", over_tcp)
 
 
 def _networks(addresses: tuple[str, ...]) -> set[str]:

@@ -20,8 +20,8 @@ from agent.probes.base import (
     categorize_os_error,
     describe_os_error,
     finish,
-    resolve_host,
 )
+from agent.probes.lookup import resolve_host
 from agent.results import ErrorCategory, IcmpData, ProbeResult
 
 KIND = "icmp"

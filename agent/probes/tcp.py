@@ -13,8 +13,8 @@ from agent.probes.base import (
     describe_os_error,
     finish,
     open_tcp,
-    resolve_host,
 )
+from agent.probes.lookup import resolve_host
 from agent.results import ProbeResult, TcpData
 
 KIND = "tcp"
