@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import functools
 import ipaddress
 import logging
 import ssl
@@ -54,14 +55,19 @@ class ProbeContext:
     secrets: dict[str, str] = field(default_factory=dict)  # seller API credentials
 
     def ssl_context(self, verify: bool = True) -> ssl.SSLContext:
-        ctx = ssl.create_default_context(cafile=self.config.tls_ca_file or None)
-        if self.config.tls_ca_file:
-            # the configured CA is added to, not instead of, the system's trust store
-            ctx.load_default_certs()
-        if not verify:
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-        return ctx
+        return _ssl_context(self.config.tls_ca_file, verify)
+
+
+@functools.lru_cache(maxsize=8)
+def _ssl_context(cafile: str, verify: bool) -> ssl.SSLContext:
+    # built once: loading the trust store costs milliseconds of CPU on the event loop
+    ctx = ssl.create_default_context(cafile=cafile or None)
+    if cafile:
+        ctx.load_default_certs()  # the configured CA is added to the system's, not instead
+    if not verify:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    return ctx
 
 
 class ProbeFn(Protocol):

@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 import struct
+import time
 
 from agent.config import Target
 from agent.probes.base import (
@@ -27,6 +28,8 @@ from agent.results import ErrorCategory, IcmpData, ProbeResult
 KIND = "icmp"
 log = logging.getLogger("ozon_probe.icmp")
 
+# Linux's SO_TIMESTAMPNS (asm-generic and x86 alike); the socket module does not name it
+SO_TIMESTAMPNS: int = getattr(socket, "SO_TIMESTAMPNS", 35)
 _ECHO_REQUEST = 8
 _ECHO_REPLY = 0
 _DEST_UNREACHABLE = 3
@@ -52,7 +55,39 @@ def open_socket(mode: str) -> socket.socket:
     kind = socket.SOCK_DGRAM if mode == "datagram" else socket.SOCK_RAW
     sock = socket.socket(socket.AF_INET, kind, socket.IPPROTO_ICMP)
     sock.setblocking(False)
+    sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
     return sock
+
+
+def _kernel_time(ancillary: list[tuple[int, int, bytes]]) -> float | None:
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= 16:
+            sec, nsec = struct.unpack("@qq", data[:16])
+            return float(sec + nsec / 1e9)
+    return None
+
+
+def _wake(ready: asyncio.Future[None]) -> None:
+    if not ready.done():
+        ready.set_result(None)
+
+
+async def receive_timestamped(
+    sock: socket.socket, loop: asyncio.AbstractEventLoop
+) -> tuple[bytes, float]:
+    """One packet and the moment the kernel received it (SO_TIMESTAMPNS): a busy event loop
+    (TLS handshakes of other probes) must not count as network round-trip time."""
+    while True:
+        try:
+            data, ancillary, _, _ = sock.recvmsg(2048, socket.CMSG_SPACE(16))
+            return data, _kernel_time(ancillary) or time.time()
+        except BlockingIOError:
+            ready: asyncio.Future[None] = loop.create_future()
+            loop.add_reader(sock.fileno(), _wake, ready)
+            try:
+                await ready
+            finally:
+                loop.remove_reader(sock.fileno())
 
 
 def _detect_mode(ctx: ProbeContext) -> str:
@@ -129,8 +164,7 @@ async def probe(target: Target, ctx: ProbeContext) -> ProbeResult:
     async def receive() -> None:
         nonlocal unreachable
         while len(rtts) < settings.packets:
-            data = await loop.sock_recv(sock, 2048)
-            now = ctx.clock()
+            data, now = await receive_timestamped(sock, loop)
             parsed = _parse_reply(data, mode)
             if parsed is None:
                 continue
@@ -147,7 +181,7 @@ async def probe(target: Target, ctx: ProbeContext) -> ProbeResult:
         for seq in range(settings.packets):
             if ctx.clock() + 0.001 > deadline:
                 break
-            sent_at[seq] = ctx.clock()
+            sent_at[seq] = time.time()
             await loop.sock_sendall(sock, echo_request(ident, seq, payload))
             if seq + 1 < settings.packets:
                 await asyncio.sleep(settings.spacing)
