@@ -103,6 +103,20 @@ class Site:
 
 
 @dataclass(frozen=True)
+class DiagnosisSettings:
+    """When a path counts as sick. RTT limits per role: a LAN gateway answers in a millisecond
+    or two, a home-country site in tens, Russia from China in a few hundred."""
+
+    loss_ratio: float = 0.2  # mean over the last 3 ICMP rounds
+    gateway_rtt: float = 0.05
+    home_rtt: float = 0.25
+    russia_rtt: float = 0.6
+    gateway_jitter: float = 0.02
+    path_jitter: float = 0.1
+    slow_first_byte: float = 3.0  # an Ozon answer slower than this to start counts as slow
+
+
+@dataclass(frozen=True)
 class Config:
     listen_host: str
     listen_port: int
@@ -114,6 +128,7 @@ class Config:
     tls_ca_file: str = ""
     listen_tls: ListenTls | None = None
     seller_api: SellerApiSettings = field(default_factory=SellerApiSettings)
+    diagnosis: DiagnosisSettings = field(default_factory=DiagnosisSettings)
     source: str = "<built-in default>"
 
     def targets_for(self, kind: str) -> list[Target]:
@@ -424,7 +439,7 @@ def _parse_target(ctx: _Ctx, node: Node, path: str) -> Target:
 
 _TOP_KEYS = {
     "listen", "listen_tls", "site", "max_concurrency", "probes", "resolvers", "targets",
-    "tls_ca_file", "seller_api",
+    "tls_ca_file", "seller_api", "diagnosis",
 }  # fmt: skip
 
 
@@ -542,6 +557,9 @@ def parse_config(text: str, filename: str) -> Config:
                 else seller_api.timeout
             ),
         )
+    diagnosis = (
+        _parse_diagnosis(ctx, top["diagnosis"][1]) if "diagnosis" in top else DiagnosisSettings()
+    )
     return Config(
         listen_host=listen_host,
         listen_port=listen_port,
@@ -553,8 +571,30 @@ def parse_config(text: str, filename: str) -> Config:
         tls_ca_file=tls_ca,
         listen_tls=listen_tls,
         seller_api=seller_api,
+        diagnosis=diagnosis,
         source=filename,
     )
+
+
+def _parse_diagnosis(ctx: _Ctx, node: Node) -> DiagnosisSettings:
+    base = DiagnosisSettings()
+    keys = set(DiagnosisSettings.__dataclass_fields__)
+    fields = ctx.mapping(node, "diagnosis", keys)
+    values: dict[str, float] = {}
+    for key, (_, value) in fields.items():
+        path = f"diagnosis.{key}"
+        if key == "loss_ratio":
+            number = _resolve_scalar(ctx.scalar(value, path))
+            if (
+                isinstance(number, bool)
+                or not isinstance(number, int | float)
+                or not 0 < number <= 1
+            ):
+                raise ctx.fail(value, path, "must be a ratio above 0 and at most 1, like 0.2")
+            values[key] = float(number)
+        else:
+            values[key] = ctx.duration(value, path, 0.0001, 600)
+    return DiagnosisSettings(**{**base.__dict__, **values})
 
 
 def _existing_file(ctx: _Ctx, node: Node, path: str, config_file: str) -> str:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.config import Config, Target
+from agent.config import Config, DiagnosisSettings, Target
 from agent.results import (
     DNS_CATEGORIES,
     NOT_NETWORK_EVIDENCE,
@@ -34,6 +34,9 @@ from agent.store import ResultStore, Snapshot
 OK, DEGRADED, DOWN, UNKNOWN = 0, 1, 2, 3
 TRANSPORT_KINDS = ("icmp", "tcp", "tls", "http")
 RUSSIA = "RU"
+#: probes of one round start within this of each other; evidence this much older than a
+#: failure still counts as "the same round"
+SAME_ROUND_SLACK = 1.0
 
 #: results that prove a host answered at the IP level, even though the probe failed
 _ANSWERED = frozenset(
@@ -50,21 +53,6 @@ _ANSWERED = frozenset(
     }
 )
 _SILENT = frozenset({ErrorCategory.TIMEOUT, ErrorCategory.UNREACHABLE})
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """When a path counts as sick. RTT limits per role: a LAN gateway answers in a millisecond
-    or two; a home-country site in tens; Russia from China in a few hundred."""
-
-    loss_ratio: float = 0.2  # mean over the last 3 rounds
-    gateway_rtt: float = 0.05
-    home_rtt: float = 0.25
-    russia_rtt: float = 0.6
-    gateway_jitter: float = 0.02
-    path_jitter: float = 0.1
-    slow_first_byte: float = 3.0  # seconds from request to first byte of an Ozon answer
-    same_round_slack: float = 1.0  # probes of one round start within this of each other
 
 
 @dataclass
@@ -143,17 +131,19 @@ class Diagnoser:
         store: ResultStore,
         *,
         link: Callable[[], tuple[bool, str]] = link_state,
-        thresholds: Thresholds | None = None,
     ) -> None:
         self.config = config
         self.store = store
         self.link = link
-        self.t = thresholds or Thresholds()
         self.current: Diagnosis | None = None
         self.min_streak = 2  # rounds a soft fault must last before it is named
 
     def replace_config(self, config: Config) -> None:
         self.config = config
+
+    @property
+    def t(self) -> DiagnosisSettings:
+        return self.config.diagnosis
 
     # -- the evidence ------------------------------------------------------------------------
 
@@ -450,7 +440,7 @@ class Diagnoser:
         """Evidence from the same round as Ozon's failures, or later, that the path to Russia
         and DNS are fine; None while there is none (then the verdict holds)."""
         onset = min((_started(r) for r in failures), default=time.time())
-        slack = self.t.same_round_slack
+        slack = SAME_ROUND_SLACK
         fresh = [text for started, text in russia.positive if started >= onset - slack]
         if not fresh:
             return None

@@ -1,0 +1,1 @@
+"""The network-namespace fault lab; see tests/lab/lab.py."""
