@@ -113,6 +113,7 @@ class DiagnosisSettings:
     russia_rtt: float = 0.6
     gateway_jitter: float = 0.02
     path_jitter: float = 0.1
+    rtt_increase: float = 0.1  # above the path's own lowest RTT: queueing, a full uplink
     slow_first_byte: float = 3.0  # an Ozon answer slower than this to start counts as slow
 
 

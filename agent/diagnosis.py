@@ -14,6 +14,7 @@ answering, DNS agreeing) from the same round as Ozon's failures or later.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,8 @@ RUSSIA = "RU"
 #: probes of one round start within this of each other; evidence this much older than a
 #: failure still counts as "the same round"
 SAME_ROUND_SLACK = 1.0
+#: rounds of per-round minimum RTT kept as a path's baseline (3 hours at the default 30 s)
+BASELINE_ROUNDS = 360
 
 #: results that prove a host answered at the IP level, even though the probe failed
 _ANSWERED = frozenset(
@@ -82,13 +85,14 @@ class _Reach:
     """Latest evidence for a region: did anything there answer, did anything stay silent."""
 
     positive: list[tuple[float, str]] = field(default_factory=list)  # (started_at, source)
-    negative: list[str] = field(default_factory=list)
+    negative: list[str] = field(default_factory=list)  # targets that stay silent
+    silent_resolvers: list[str] = field(default_factory=list)
 
     @property
     def state(self) -> int:
         if self.positive:
             return OK
-        return DOWN if self.negative else UNKNOWN
+        return DOWN if self.negative or self.silent_resolvers else UNKNOWN
 
 
 def link_state(
@@ -137,6 +141,8 @@ class Diagnoser:
         self.link = link
         self.current: Diagnosis | None = None
         self.min_streak = 2  # rounds a soft fault must last before it is named
+        self._baseline: dict[str, deque[float]] = {}
+        self._folded: dict[str, float] = {}
 
     def replace_config(self, config: Config) -> None:
         self.config = config
@@ -199,46 +205,76 @@ class Diagnoser:
             if answered:
                 reach.positive.append((when, f"resolver {name} answers"))
             else:
-                reach.negative.append(f"resolver {name} does not answer")
+                reach.silent_resolvers.append(f"resolver {name} does not answer")
         return reach
+
+    def _fold_baselines(self, snap: Snapshot) -> None:
+        """Remember each target's lowest RTT per round over a long window: the path's
+        'empty' RTT, against which queueing (a saturated uplink) shows as an increase."""
+        for (kind, name), r in snap.latest.items():
+            if kind != "icmp" or not isinstance(r.data, IcmpData) or not r.data.rtts:
+                continue
+            if self._folded.get(name) == r.finished_at:
+                continue
+            self._folded[name] = r.finished_at
+            self._baseline.setdefault(name, deque(maxlen=BASELINE_ROUNDS)).append(min(r.data.rtts))
+
+    def _bad_round(self, d: IcmpData, name: str, rtt_limit: float, jitter_limit: float) -> str:
+        if d.loss_ratio >= self.t.loss_ratio:
+            return f"{d.loss_ratio:.0%} packet loss"
+        if d.rtt_avg is not None:
+            if d.rtt_avg > rtt_limit:
+                return f"round-trip {d.rtt_avg * 1000:.0f} ms"
+            base = min(self._baseline.get(name) or [d.rtt_avg])
+            if d.rtt_avg - base > self.t.rtt_increase:
+                return f"round-trip {d.rtt_avg * 1000:.0f} ms, usually {base * 1000:.0f} ms"
+        if d.jitter is not None and d.jitter > jitter_limit:
+            return f"jitter {d.jitter * 1000:.0f} ms"
+        return ""
 
     def _icmp_sick(
         self, snap: Snapshot, target: Target, rtt_limit: float, jitter_limit: float
     ) -> str:
+        """Sick when at least two of the last three rounds were bad: one lost packet or one
+        slow round is noise, and a path that is bad most of the time does not flap to ok."""
         hist = [
             r.data
             for r in snap.history.get(("icmp", target.name), [])
             if isinstance(r.data, IcmpData) and r.data.sent
+        ][-3:]
+        if len(hist) < 2 or not any(d.received for d in hist):
+            return ""  # not enough rounds, or the target is gone: that is not "degraded"
+        bad = [
+            why for d in hist if (why := self._bad_round(d, target.name, rtt_limit, jitter_limit))
         ]
-        if len(hist) < 2:
-            return ""
-        last3, last2 = hist[-3:], hist[-2:]
-        loss = sum(d.loss_ratio for d in last3) / len(last3)
-        if (
-            loss >= self.t.loss_ratio
-            and all(d.loss_ratio > 0 for d in last2)
-            and any(d.received for d in last3)
-        ):
-            return f"{target.name}: {loss:.0%} packet loss"
-        avgs = [d.rtt_avg for d in last2 if d.rtt_avg is not None]
-        if len(avgs) == 2 and min(avgs) > rtt_limit:
-            return f"{target.name}: round-trip {min(avgs) * 1000:.0f} ms"
-        jitters = [d.jitter for d in last2 if d.jitter is not None]
-        if len(jitters) == 2 and min(jitters) > jitter_limit:
-            return f"{target.name}: jitter {min(jitters) * 1000:.0f} ms"
-        return ""
+        return f"{target.name}: {bad[-1]}" if len(bad) >= 2 else ""
+
+    def _latest_bad(
+        self, snap: Snapshot, targets: list[Target], rtt: float, jitter: float
+    ) -> list[str]:
+        """Targets whose newest ICMP round alone was bad: not enough to name a cause, but
+        enough to refuse blaming Ozon while the path itself is wobbling."""
+        out = []
+        for t in targets:
+            r = snap.latest.get(("icmp", t.name))
+            data = r.data if r is not None else None
+            if not isinstance(data, IcmpData) or not data.received:
+                continue
+            if why := self._bad_round(data, t.name, rtt, jitter):
+                out.append(f"{t.name}: {why}")
+        return out
 
     def _sick(self, snap: Snapshot, targets: list[Target], rtt: float, jitter: float) -> list[str]:
         return [s for t in targets if (s := self._icmp_sick(snap, t, rtt, jitter))]
 
-    def _dns_state(self, snap: Snapshot) -> tuple[int, list[str], float]:
-        """(state, evidence, when the newest DNS round started) for the system resolvers."""
+    def _dns_state(self, snap: Snapshot) -> tuple[int, list[str], bool]:
+        """(state, evidence, whether an independent resolver answered most of the names the
+        system resolver failed) for the system resolvers."""
         failing, lying, total = [], [], 0
-        newest = 0.0
+        independent = 0
         for (kind, name), r in snap.latest.items():
             if kind != "dns" or not isinstance(r.data, DnsData):
                 continue
-            newest = max(newest, _started(r))
             target = self._target(name)
             system = [a for a in r.data.answers if self._is_system(snap, a.resolver)]
             if not system:
@@ -247,6 +283,8 @@ class Diagnoser:
             if not any(a.ok for a in system):
                 err = next((a.error for a in system if a.error), ErrorCategory.DNS_TIMEOUT)
                 failing.append(f"{r.data.name}: {err.value}")
+                if any(a.ok for a in r.data.answers if a not in system):
+                    independent += 1
             elif (
                 target is not None
                 and target.group == "ozon"
@@ -254,17 +292,18 @@ class Diagnoser:
             ):
                 addrs = ", ".join(next(a for a in system if a.ok).addresses)
                 lying.append(f"{r.data.name} -> {addrs}, which no independent resolver confirms")
+        independent_ok = bool(failing) and independent * 2 >= len(failing)
         if total == 0:
-            return UNKNOWN, [], newest
+            return UNKNOWN, [], False
         if lying:
-            return (
-                DEGRADED,
-                ["the system resolver gives wrong addresses: " + "; ".join(lying)],
-                newest,
-            )
+            evidence = ["the system resolver gives wrong addresses: " + "; ".join(lying)]
+            return DEGRADED, evidence, independent_ok
         if len(failing) * 2 >= total:
-            return DOWN, ["the system resolver fails: " + "; ".join(failing[:4])], newest
-        return OK, [], newest
+            evidence = ["the system resolver fails: " + "; ".join(failing[:4])]
+            if independent_ok:
+                evidence.append("other resolvers answer the same names")
+            return DOWN, evidence, independent_ok
+        return OK, [], False
 
     def _is_system(self, snap: Snapshot, resolver: str) -> bool:
         return any(
@@ -275,10 +314,14 @@ class Diagnoser:
     def _target(self, name: str) -> Target | None:
         return next((t for t in self.config.targets if t.name == name), None)
 
-    def _services(self, snap: Snapshot) -> tuple[list[ServiceState], list[ProbeResult]]:
-        """Each Ozon service's state from its application-level probe (HTTP, else TLS, TCP)."""
+    def _services(
+        self, snap: Snapshot
+    ) -> tuple[list[ServiceState], list[ProbeResult], list[ProbeResult]]:
+        """Each Ozon service's state from its application-level probe (HTTP, else TLS, TCP),
+        the failed results among those, and the failed-or-slow ones."""
         out: list[ServiceState] = []
         hard_failures: list[ProbeResult] = []
+        troubled: list[ProbeResult] = []
         for t in self.config.targets:
             if t.group != "ozon":
                 continue
@@ -304,21 +347,23 @@ class Diagnoser:
                     ServiceState(t.name, label, UNKNOWN, f"name does not resolve ({r.error})")
                 )
             elif self._slow(r):
+                troubled.append(r)
                 out.append(
                     ServiceState(
-                        t.name, label, DEGRADED, f"slow: {_say(r)} for {streak} rounds", streak
+                        t.name, label, DEGRADED, f"slow: {_say(r)} for {_rounds(streak)}", streak
                     )
                 )
             elif not r.ok:
                 hard_failures.append(r)
+                troubled.append(r)
                 firm = self.min_streak <= 1 or (prev is not None and not prev.ok)
                 state = DOWN if firm else DEGRADED
                 out.append(
-                    ServiceState(t.name, label, state, f"{_say(r)} for {streak} rounds", streak)
+                    ServiceState(t.name, label, state, f"{_say(r)} for {_rounds(streak)}", streak)
                 )
             else:
                 out.append(ServiceState(t.name, label, OK, _say(r)))
-        return out, hard_failures
+        return out, hard_failures, troubled
 
     def _slow(self, r: ProbeResult) -> bool:
         if not isinstance(r.data, HttpData):
@@ -332,6 +377,7 @@ class Diagnoser:
 
     def evaluate(self, snap: Snapshot) -> Diagnosis:
         cfg = self.config
+        self._fold_baselines(snap)
         home = cfg.site.country
         layers: dict[str, int] = {}
         link_ok, link_why = self.link()
@@ -350,9 +396,9 @@ class Diagnoser:
         russia_reach = home_reach if home == RUSSIA else self._region(snap, RUSSIA)
         layers["internet"] = home_reach.state
         layers["russia"] = russia_reach.state
-        dns_state, dns_evidence, dns_round = self._dns_state(snap)
+        dns_state, dns_evidence, dns_independent_ok = self._dns_state(snap)
         layers["dns"] = dns_state
-        services, ozon_failures = self._services(snap)
+        services, ozon_failures, ozon_troubled = self._services(snap)
 
         gw_sick = self._sick(snap, gateways, self.t.gateway_rtt, self.t.gateway_jitter)
         home_controls = [t for t in cfg.targets if t.group == "control" and t.country == home]
@@ -362,6 +408,11 @@ class Diagnoser:
             home_sick
             if home == RUSSIA
             else self._sick(snap, ru_controls, self.t.russia_rtt, self.t.path_jitter)
+        )
+        wobbling = (
+            self._latest_bad(snap, gateways, self.t.gateway_rtt, self.t.gateway_jitter)
+            + self._latest_bad(snap, home_controls, self.t.home_rtt, self.t.path_jitter)
+            + self._latest_bad(snap, ru_controls, self.t.russia_rtt, self.t.path_jitter)
         )
         if gw_sick and layers["gateway"] == OK:
             layers["gateway"] = DEGRADED
@@ -393,15 +444,22 @@ class Diagnoser:
             )  # fmt: skip
         if home_reach.state == DOWN or (home_reach.state == UNKNOWN and russia_reach.state == DOWN):
             where = "the router answers, but nothing on the internet beyond it does"
-            return verdict("isp", where, gw_reach_text(gw_reach) + home_reach.negative[:4], True)
+            return verdict(
+                "isp",
+                where,
+                gw_reach_text(gw_reach) + (home_reach.negative + home_reach.silent_resolvers)[:4],
+                True,
+            )
         if home != RUSSIA and russia_reach.state == DOWN:
             return verdict(
                 "international_path",
                 f"the internet in {home} works, but hosts in Russia do not answer",
-                russia_reach.negative[:4] + [p for _, p in home_reach.positive[:2]], True,
+                (russia_reach.negative + russia_reach.silent_resolvers)[:4]
+                + [p for _, p in home_reach.positive[:2]],
+                True,
             )  # fmt: skip
-        if dns_state in (DOWN, DEGRADED):
-            return verdict("dns", dns_evidence[0], dns_evidence, dns_state == DOWN)
+        if dns_state == DEGRADED:  # lying: definite whatever else is going on
+            return verdict("dns", dns_evidence[0], dns_evidence, False)
         if home != RUSSIA and ru_sick and not home_sick and not gw_sick:
             return verdict(
                 "international_path",
@@ -414,8 +472,17 @@ class Diagnoser:
                 "network_degraded", f"the network path is degraded: {'; '.join(sick[:3])}",
                 sick, False,
             )  # fmt: skip
+        if dns_state == DOWN:
+            # the system resolver fails: DNS's fault if another resolver answers, or if the
+            # network visibly carries everything else; otherwise it may be the network's
+            network_fine = bool(home_reach.positive) and not home_reach.negative
+            if dns_independent_ok or network_fine:
+                return verdict("dns", dns_evidence[0], dns_evidence, True)
+            return self._hold("DNS fails; waiting to see whether the network itself works")
         if ozon_failures or any(s.state != OK for s in known):
-            proof = self._platform_proof(snap, russia_reach, ozon_failures, dns_round)
+            if wobbling:
+                return self._hold(f"the path itself is unsteady ({wobbling[0]})")
+            proof = self._platform_proof(snap, ozon_troubled)
             if proof is None:
                 return self._hold("waiting for fresh evidence that the network to Russia works")
             broken = [s for s in known if s.state != OK]
@@ -430,31 +497,37 @@ class Diagnoser:
             return self._hold("one failed round of an Ozon service: waiting for the next")
         return verdict("ok", "every layer answers" + (f": {fine} fine" if fine else ""), [], False)
 
-    def _platform_proof(
-        self,
-        snap: Snapshot,
-        russia: _Reach,
-        failures: list[ProbeResult],
-        dns_round: float,
-    ) -> list[str] | None:
-        """Evidence from the same round as Ozon's failures, or later, that the path to Russia
-        and DNS are fine; None while there is none (then the verdict holds)."""
+    def _platform_proof(self, snap: Snapshot, failures: list[ProbeResult]) -> list[str] | None:
+        """Like-for-like evidence that only Ozon is failing: for each kind of probe that fails
+        on Ozon, Russian control targets pass the same kind of probe in the same round or
+        later, and none fails it. And the addresses Ozon's probes used are ones an honest
+        resolver gives. None while that is not shown (then the verdict holds)."""
         onset = min((_started(r) for r in failures), default=time.time())
-        slack = SAME_ROUND_SLACK
-        fresh = [text for started, text in russia.positive if started >= onset - slack]
-        if not fresh:
+        controls = [t for t in self.config.targets if t.group == "control" and t.country == RUSSIA]
+        evidence: list[str] = []
+        for kind in sorted({r.kind for r in failures} or {"http"}):
+            results = [r for t in controls if (r := snap.latest.get((kind, t.name)))]
+            if not results:
+                continue
+            if any(
+                (not r.ok and r.error not in NOT_NETWORK_EVIDENCE) or self._slow(r) for r in results
+            ):
+                return None  # a control fails (or crawls) the same way: not Ozon alone
+            fresh = [r for r in results if _started(r) >= onset - SAME_ROUND_SLACK]
+            if not fresh:
+                return None
+            evidence += [f"{r.target} {kind}: {_say(r)}" for r in fresh[:2]]
+        if not evidence:
             return None
-        # the addresses Ozon's probes connected to must be ones an honest resolver gives
         honest: set[str] = set()
         for (kind, _), r in snap.latest.items():
             if kind == "dns" and isinstance(r.data, DnsData):
                 for a in r.data.answers:
                     if a.ok and not a.disagrees:
                         honest.update(a.addresses)
-        for r in failures:
-            if r.address and honest and r.address not in honest and dns_round < onset - slack:
-                return None
-        return fresh[:2]
+        if any(r.address and honest and r.address not in honest for r in failures):
+            return None  # Ozon was reached at an address no honest resolver gives
+        return evidence
 
     def _hold(self, why: str) -> Diagnosis:
         held = self.current or Diagnosis()
@@ -518,6 +591,10 @@ class Diagnoser:
             "rounds": dict(snap.rounds),
             "results": results,
         }
+
+
+def _rounds(n: int) -> str:
+    return f"{n} round" if n == 1 else f"{n} rounds"
 
 
 def gw_reach_text(gw: _Reach) -> list[str]:

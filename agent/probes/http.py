@@ -182,9 +182,10 @@ async def probe(target: Target, ctx: ProbeContext) -> ProbeResult:
         return _failed(target, ctx, started, ex, e.category, e.detail)
     except (OSError, TimeoutError, EOFError) as e:
         where = _STAGE_WORDS.get(ex.stage, "")
-        return _failed(
-            target, ctx, started, ex, categorize_os_error(e), f"{describe_os_error(e)} {where}"
-        )
+        category = categorize_os_error(e)
+        if ex.stage == "resolve" and category is ErrorCategory.TIMEOUT:
+            category = ErrorCategory.DNS_TIMEOUT  # the name, not the host, never answered
+        return _failed(target, ctx, started, ex, category, f"{describe_os_error(e)} {where}")
     assert ex.status is not None
     code = json_code(ex.body) if target.expect.json_code is not None else None
     data = HttpData(
