@@ -29,6 +29,7 @@ from agent.results import (
     HttpData,
     IcmpData,
     ProbeResult,
+    probe_details,
 )
 from agent.store import ResultStore, Snapshot
 
@@ -38,6 +39,8 @@ RUSSIA = "RU"
 #: probes of one round start within this of each other; evidence this much older than a
 #: failure still counts as "the same round"
 SAME_ROUND_SLACK = 1.0
+#: causes under which Ozon is out of sight: its services are reported unknown, not down
+CUT_OFF_CAUSES = frozenset({"local_network", "isp", "international_path"})
 #: rounds of per-round minimum RTT kept as a path's baseline (3 hours at the default 30 s)
 BASELINE_ROUNDS = 360
 
@@ -220,7 +223,7 @@ class Diagnoser:
             self._baseline.setdefault(name, deque(maxlen=BASELINE_ROUNDS)).append(min(r.data.rtts))
 
     def _bad_round(self, d: IcmpData, name: str, rtt_limit: float, jitter_limit: float) -> str:
-        if d.loss_ratio >= self.t.loss_ratio:
+        if d.loss_ratio >= self.t.loss_ratio - 1e-9:  # 1 - 4/5 is 0.19999...96
             return f"{d.loss_ratio:.0%} packet loss"
         if d.rtt_avg is not None:
             if d.rtt_avg > rtt_limit:
@@ -432,6 +435,12 @@ class Diagnoser:
             layers["platform"] = DEGRADED
 
         def verdict(cause: str, summary: str, evidence: list[str], hard: bool) -> Diagnosis:
+            if hard and cause in CUT_OFF_CAUSES:
+                # Ozon cannot be seen from here: say "unknown", not "down", so that nobody
+                # reads a red Ozon light while the office is cut off
+                layers["platform"] = UNKNOWN
+                for s in services:
+                    s.state, s.text = UNKNOWN, f"cannot be reached from here ({cause})"
             return Diagnosis(cause, summary, evidence, layers, services, hard=hard)
 
         fine = ", ".join(s.service for s in services if s.state == OK)
@@ -574,6 +583,7 @@ class Diagnoser:
             if isinstance(r.data, HttpData):
                 entry["status"] = r.data.status
                 entry["phases"] = {k: round(v, 4) for k, v in r.data.phases.items()}
+            entry.update(probe_details(r))
             results.append(entry)
         return {
             "site": self.config.site.name,

@@ -11,10 +11,10 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 # System packages: the real Prometheus, promtool, Alertmanager, amtool; nftables and iproute2
-# (tc) for the lab; Chromium to look at the status page as a person would.
+# (tc) for the lab; Chromium, and a Chinese font, to look at the status page as a person would.
 export DEBIAN_FRONTEND=noninteractive
 need=()
-for pkg in prometheus prometheus-alertmanager nftables iproute2 chromium procps util-linux; do
+for pkg in prometheus prometheus-alertmanager nftables iproute2 chromium fonts-wqy-zenhei procps util-linux; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if ((${#need[@]})); then

@@ -1,0 +1,103 @@
+"""Diagnosis rules on recorded results (the lab proves them on a real network; these pin the
+edge cases that a lab makes hard to hit on purpose: one lost packet, a filtered ICMP, a
+resolver's refusal after the fact)."""
+
+from __future__ import annotations
+
+import time
+
+from agent.config import Config
+from agent.diagnosis import Diagnoser
+from agent.results import ErrorCategory, HttpData, IcmpData, ProbeResult
+from agent.store import ResultStore
+from tests.conftest import config_for
+
+CFG = """
+site: {name: t, country: RU}
+targets:
+  - {name: gateway, group: gateway, host: 198.18.1.1, probes: [icmp]}
+  - {name: control_ru, group: control, country: RU, url: "https://ya.ru/", probes: [icmp, http]}
+  - {name: seller_cabinet, group: ozon, service: cabinet, country: RU, url: "https://seller.ozon.ru/", probes: [icmp, http]}
+"""
+
+
+class Feed:
+    def __init__(self, config: Config) -> None:
+        self.store = ResultStore()
+        self.diag = Diagnoser(config, self.store, link=lambda: (True, "default route via eth0"))
+        self.t = time.time()
+
+    def icmp(self, target: str, group: str, rtts: list[float], sent: int = 5) -> None:
+        self.t += 0.01
+        data = IcmpData(sent=sent, received=len(rtts), rtts=tuple(rtts), mode="raw")
+        err = None if rtts else ErrorCategory.TIMEOUT
+        self.store.record(ProbeResult("icmp", target, group, bool(rtts), 0.5, self.t, err, data=data))
+
+    def http(self, target: str, group: str, status: int | None, error: ErrorCategory | None = None) -> None:
+        self.t += 0.01
+        data = HttpData(phases={"processing": 0.05}, status=status, expected=error is None)
+        self.store.record(ProbeResult("http", target, group, error is None, 0.1, self.t, error, data=data))
+
+    def healthy_round(self, loss_on: str = "") -> str:
+        for name, group in (("gateway", "gateway"), ("control_ru", "control"), ("seller_cabinet", "ozon")):
+            self.icmp(name, group, [0.001] * (4 if name == loss_on else 5))
+        self.http("control_ru", "control", 200)
+        self.http("seller_cabinet", "ozon", 200)
+        return self.diag.update().cause
+
+
+def test_a_single_lost_packet_changes_nothing() -> None:
+    f = Feed(config_for(CFG))
+    assert [f.healthy_round() for _ in range(3)] == ["ok"] * 3
+    assert f.healthy_round(loss_on="control_ru") == "ok"
+    assert f.healthy_round() == "ok"
+    # but loss in most rounds is a sick path
+    causes = [f.healthy_round(loss_on="gateway") for _ in range(3)]
+    assert causes[-1] == "network_degraded"
+
+
+def test_filtered_icmp_does_not_make_a_host_silent() -> None:
+    f = Feed(config_for(CFG))
+    for _ in range(3):
+        f.icmp("gateway", "gateway", [0.001] * 5)
+        f.icmp("control_ru", "control", [])  # ICMP filtered on the way: never answered
+        f.http("control_ru", "control", 200)
+        f.icmp("seller_cabinet", "ozon", [0.02] * 5)
+        f.http("seller_cabinet", "ozon", 200)
+        assert f.diag.update().cause == "ok"
+
+
+def test_ozon_failing_alone_is_an_outage_with_like_for_like_proof() -> None:
+    f = Feed(config_for(CFG))
+    f.healthy_round()
+    f.icmp("gateway", "gateway", [0.001] * 5)
+    f.icmp("seller_cabinet", "ozon", [0.02] * 5)
+    f.icmp("control_ru", "control", [0.02] * 5)
+    f.http("seller_cabinet", "ozon", None, ErrorCategory.RESET)
+    f.http("control_ru", "control", 200)
+    d = f.diag.update()
+    assert d.cause == "platform_outage"
+    assert any("control_ru http" in e for e in d.evidence)
+
+
+def test_ozon_failing_while_a_control_fails_too_is_not_blamed_on_ozon() -> None:
+    f = Feed(config_for(CFG))
+    f.healthy_round()
+    f.icmp("gateway", "gateway", [0.001] * 5)
+    f.http("seller_cabinet", "ozon", None, ErrorCategory.TIMEOUT)
+    f.http("control_ru", "control", None, ErrorCategory.TIMEOUT)
+    d = f.diag.update()
+    assert not d.cause.startswith("platform")
+
+
+def test_verdict_metrics_keep_exactly_one_cause_and_count_changes() -> None:
+    f = Feed(config_for(CFG))
+    f.healthy_round()
+    first = f.diag.current
+    assert first is not None and first.changes == 0
+    f.icmp("gateway", "gateway", [0.001] * 5)
+    f.icmp("control_ru", "control", [0.02] * 5)
+    f.http("seller_cabinet", "ozon", None, ErrorCategory.REFUSED)
+    f.http("control_ru", "control", 200)
+    d = f.diag.update()
+    assert d.cause == "platform_outage" and d.changes == 1 and d.since >= first.since
