@@ -100,3 +100,30 @@ def test_check_in_isolation_says_local_network(netns: Netns, lang: str) -> None:
     assert time.monotonic() - started < 30  # nothing waits out a resolver that is not there
     j = netns.run(sys.executable, "-m", "agent", "check", "--json", check=False, cwd=ROOT, timeout=60)
     assert j.returncode == 1 and json.loads(j.stdout)["cause"] == "local_network"
+
+
+def test_check_shows_live_progress_on_a_terminal(netns: Netns) -> None:
+    """On a terminal (a pseudo-terminal here), `check` shows each probe as it finishes."""
+    import os
+    import pty
+
+    _isolate(netns)
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: `check` with its stderr on the terminal
+        os.chdir(ROOT)
+        os.execvp("ip", ["ip", "netns", "exec", netns.name, sys.executable, "-m", "agent", "check", "--lang", "en"])
+    out = b""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.waitpid(pid, 0)
+    text = out.decode(errors="replace")
+    total = sum(len(t.probes) for t in load_default().targets)
+    assert f"Checking {total}/{total}" in text and "Checking 1/" in text
+    assert "Checking: done" in text and "(local_network)" in text
