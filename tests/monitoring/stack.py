@@ -141,22 +141,27 @@ class _Process:
         self.stop()
 
 
+def prometheus_query(prometheus_url: str, expr: str, time_: float | None = None) -> dict[str, Any]:
+    """Raw /api/v1/query answer (the JSON object), also for errors (status "error")."""
+    params = {"query": expr}
+    if time_ is not None:
+        params["time"] = f"{time_:.3f}"
+    url = f"{prometheus_url}/api/v1/query?{urllib.parse.urlencode(params)}"
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return dict(json.loads(resp.read().decode()))
+    except urllib.error.HTTPError as err:
+        body = err.read().decode(errors="replace")
+        try:
+            return dict(json.loads(body))
+        except json.JSONDecodeError:
+            return {"status": "error", "errorType": f"http_{err.code}", "error": body}
+
+
 class Prometheus(_Process):
     def query(self, expr: str, time_: float | None = None) -> dict[str, Any]:
         """Raw /api/v1/query answer (the JSON object), also for errors (status "error")."""
-        params = {"query": expr}
-        if time_ is not None:
-            params["time"] = f"{time_:.3f}"
-        url = f"{self.url}/api/v1/query?{urllib.parse.urlencode(params)}"
-        try:
-            with urllib.request.urlopen(url, timeout=10) as resp:
-                return dict(json.loads(resp.read().decode()))
-        except urllib.error.HTTPError as err:
-            body = err.read().decode(errors="replace")
-            try:
-                return dict(json.loads(body))
-            except json.JSONDecodeError:
-                return {"status": "error", "errorType": f"http_{err.code}", "error": body}
+        return prometheus_query(self.url, expr, time_)
 
     def alerts(self) -> list[dict[str, Any]]:
         """Alerts Prometheus currently holds (pending and firing)."""
@@ -385,11 +390,14 @@ class _QuietHandler(BaseHTTPRequestHandler):
 
 
 class WebhookReceiver(_Server):
-    """Collects Alertmanager webhook notifications (POST, any path)."""
+    """Collects Alertmanager webhook notifications (POST, any path). With `jsonl`, each
+    notification is also appended to that file as one JSON line, with the time it arrived
+    (`"received"`, Unix seconds) added, for a reader in another process."""
 
-    def __init__(self) -> None:
+    def __init__(self, jsonl: Path | None = None) -> None:
         self.notifications: list[dict[str, Any]] = []
         self._cond = threading.Condition()
+        self.jsonl = jsonl
 
         class Handler(_QuietHandler):
             def do_POST(self) -> None:
@@ -398,6 +406,10 @@ class WebhookReceiver(_Server):
                 owner: WebhookReceiver = self.server.owner  # type: ignore[attr-defined]
                 with owner._cond:
                     owner.notifications.append(body)
+                    if owner.jsonl is not None:
+                        line = json.dumps({"received": time.time(), **body}) + "\n"
+                        with open(owner.jsonl, "a", encoding="utf-8") as fh:
+                            fh.write(line)
                     owner._cond.notify_all()
                 self.send_response(200)
                 self.end_headers()
@@ -576,3 +588,105 @@ def check_dashboard_queries(
         else:
             report.ok.append(q)
     return report
+
+
+# ---------------------------------------------------------------------------------------
+# command line: the same stack run from inside a network namespace
+#
+# A test whose exporter lives in a network namespace (the fault lab's office) runs the stack
+# inside that namespace too, so that nothing crosses into the host's network:
+#
+#   python -m tests.monitoring.stack serve --scrape 127.0.0.1:10043 --workdir DIR --for 2s
+#       starts the webhook receiver (notifications appended to DIR/webhook.jsonl), Alertmanager
+#       and Prometheus on free ports of the namespace's loopback, writes their URLs to
+#       DIR/stack.json once all are ready, and runs until SIGTERM (exit 1 if one of them dies)
+#   python -m tests.monitoring.stack query PROMETHEUS_URL < ["expr", ...]
+#       prints the raw /api/v1/query answers as a JSON list
+#   python -m tests.monitoring.stack dashboards PROMETHEUS_URL
+#       runs check_dashboard_queries and prints the report as JSON
+#       ({"ok": [query], "failed": [[query, error]], "no_data": [query]})
+
+STACK_JSON = "stack.json"
+WEBHOOK_JSONL = "webhook.jsonl"
+
+
+def serve(scrape_address: str, workdir: Path, for_override: str | None = None) -> int:
+    import signal
+    import sys
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    workdir.mkdir(parents=True, exist_ok=True)
+    with (
+        WebhookReceiver(jsonl=workdir / WEBHOOK_JSONL) as hook,
+        start_alertmanager(
+            alertmanager_test_config(hook.url), workdir=workdir / "alertmanager"
+        ) as am,
+        start_prometheus(
+            scrape_address,
+            alertmanager_url=am.url,
+            for_override=for_override,
+            workdir=workdir / "prometheus",
+        ) as prom,
+    ):
+        info = {
+            "prometheus": prom.url,
+            "alertmanager": am.url,
+            "webhook": hook.url,
+            "prometheus_log": str(prom.log_path),
+            "alertmanager_log": str(am.log_path),
+        }
+        tmp = workdir / (STACK_JSON + ".tmp")
+        tmp.write_text(json.dumps(info))
+        tmp.replace(workdir / STACK_JSON)
+        while True:
+            for p in (prom, am):
+                if p.proc.poll() is not None:
+                    print(
+                        f"{p.name} exited with {p.proc.returncode}:\n{p.log_tail()}",
+                        file=sys.stderr,
+                    )
+                    return 1
+            time.sleep(0.5)
+
+
+def _main(argv: list[str] | None = None) -> int:
+    import argparse
+    import dataclasses
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m tests.monitoring.stack")
+    sub = parser.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("serve")
+    s.add_argument("--scrape", required=True, help="host:port of the exporter (loopback)")
+    s.add_argument("--workdir", required=True, type=Path)
+    s.add_argument("--for", dest="for_override", default=None, help="e.g. 2s")
+    q = sub.add_parser("query")
+    q.add_argument("prometheus_url")
+    d = sub.add_parser("dashboards")
+    d.add_argument("prometheus_url")
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return serve(args.scrape, args.workdir, args.for_override)
+    if args.command == "query":
+        exprs = json.load(sys.stdin)
+        print(json.dumps([prometheus_query(args.prometheus_url, e) for e in exprs]))
+        return 0
+    report = check_dashboard_queries(args.prometheus_url)
+    print(
+        json.dumps(
+            {
+                "ok": [dataclasses.asdict(q) for q in report.ok],
+                "failed": [[dataclasses.asdict(q), err] for q, err in report.failed],
+                "no_data": [dataclasses.asdict(q) for q in report.no_data],
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())
