@@ -37,6 +37,17 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("-c", "--config", help="config file (YAML)")
     chk.add_argument("--json", action="store_true", help="print the report as JSON")
     chk.add_argument("--lang", choices=["en", "ru", "zh"], help="report language (default: locale)")
+    chk.add_argument(
+        "--path",
+        action="store_true",
+        help="also trace the path to each Ozon host (hops, worst hop, MTU) and ARP the gateway"
+        " (raw sockets: root or CAP_NET_RAW)",
+    )
+    chk.add_argument(
+        "--throughput",
+        action="store_true",
+        help="also run the configured throughput tests (uses data, inside the daily budget)",
+    )
     return p
 
 
@@ -76,7 +87,15 @@ def main(argv: list[str] | None = None) -> int:
             _setup_logging("warning")
             from agent.report import run_check
 
-            return asyncio.run(run_check(config, as_json=args.json, lang=args.lang))
+            return asyncio.run(
+                run_check(
+                    config,
+                    as_json=args.json,
+                    lang=args.lang,
+                    throughput=args.throughput,
+                    path=args.path,
+                )
+            )
     except KeyboardInterrupt:
         return EXIT_FAIL
     return EXIT_USAGE

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-PROBE_KINDS = ("dns", "icmp", "tcp", "tls", "http")
+PROBE_KINDS = ("dns", "icmp", "tcp", "tls", "http", "path", "pmtu", "arp")
 GROUPS = ("ozon", "control", "gateway")
 DEFAULT_LISTEN = "127.0.0.1:10043"
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -27,6 +27,11 @@ _HOST_RE = re.compile(
     re.I,
 )
 _DURATION_RE = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$")
+_SIZE_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*(B|kB|KB|MB|GB|KiB|MiB|GiB)$")
+_SIZE_UNITS = {
+    "B": 1, "kB": 10**3, "KB": 10**3, "MB": 10**6, "GB": 10**9,
+    "KiB": 2**10, "MiB": 2**20, "GiB": 2**30,
+}  # fmt: skip
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 _COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 
@@ -39,7 +44,7 @@ class ConfigError(Exception):
 class KindSettings:
     interval: float
     timeout: float
-    packets: int = 5  # icmp only
+    packets: int = 5  # icmp: echo requests; path: probes per hop (MTR rounds)
     spacing: float = 0.2  # icmp only
 
 
@@ -118,6 +123,51 @@ class DiagnosisSettings:
 
 
 @dataclass(frozen=True)
+class ThroughputTarget:
+    """A known object to download (and optionally an endpoint to upload to)."""
+
+    name: str
+    url: str
+    size: int  # bytes read at most: the download stops there whatever the object's size
+    group: str = "ozon"
+    upload_url: str = ""
+    upload_size: int = 0
+
+    def as_target(self) -> Target:
+        parts = urlsplit(self.url)
+        return Target(
+            name=self.name,
+            group=self.group,
+            probes=("throughput",),
+            host=(parts.hostname or "").lower(),
+            port=parts.port or (443 if parts.scheme == "https" else 80),
+            url=self.url,
+        )
+
+
+@dataclass(frozen=True)
+class SpeedtestSettings:
+    enabled: bool = False
+    servers: tuple[int, ...] = ()  # speedtest.net server ids to pin; empty: the nearest
+    estimate: int = 60_000_000  # bytes one run may use: what the data budget reserves
+
+
+@dataclass(frozen=True)
+class ThroughputSettings:
+    """Throughput tests: rare, sequential, inside a daily data budget (see agent/scheduler.py)."""
+
+    enabled: bool = False
+    interval: float = 6 * 3600.0
+    timeout: float = 60.0
+    daily_budget: int = 300_000_000
+    targets: tuple[ThroughputTarget, ...] = ()
+    speedtest: SpeedtestSettings = field(default_factory=SpeedtestSettings)
+
+    def target(self, name: str) -> ThroughputTarget | None:
+        return next((t for t in self.targets if t.name == name), None)
+
+
+@dataclass(frozen=True)
 class Config:
     listen_host: str
     listen_port: int
@@ -130,6 +180,7 @@ class Config:
     listen_tls: ListenTls | None = None
     seller_api: SellerApiSettings = field(default_factory=SellerApiSettings)
     diagnosis: DiagnosisSettings = field(default_factory=DiagnosisSettings)
+    throughput: ThroughputSettings = field(default_factory=ThroughputSettings)
     source: str = "<built-in default>"
 
     def targets_for(self, kind: str) -> list[Target]:
@@ -142,6 +193,12 @@ _DEFAULT_KINDS: dict[str, KindSettings] = {
     "tcp": KindSettings(interval=30, timeout=5),
     "tls": KindSettings(interval=60, timeout=8),
     "http": KindSettings(interval=60, timeout=15),
+    # packet-level probes (scapy; raw sockets): only for targets that list them. Path traces
+    # run one at a time (routers rate-limit the ICMP errors they send), so the timeout covers
+    # the queue behind the other targets' traces
+    "path": KindSettings(interval=60, timeout=60, packets=3),
+    "pmtu": KindSettings(interval=60, timeout=30),
+    "arp": KindSettings(interval=30, timeout=5),
 }
 
 
@@ -220,6 +277,23 @@ class _Ctx:
         if not lo <= seconds <= hi:
             raise self.fail(node, path, f"duration {text} is out of range ({lo:g}s to {hi:g}s)")
         return seconds
+
+    def size(self, node: Node, path: str, lo: int, hi: int) -> int:
+        text = self.string_like(node, path)
+        m = _SIZE_RE.match(text)
+        if not m:
+            raise self.fail(node, path, f"not a size: {text!r} (use e.g. 500kB, 25MB, 1GB)")
+        value = int(float(m.group(1)) * _SIZE_UNITS[m.group(2)])
+        if not lo <= value <= hi:
+            raise self.fail(node, path, f"size {text} is out of range ({lo} to {hi} bytes)")
+        return value
+
+    def boolean(self, node: Node, path: str) -> bool:
+        s = self.scalar(node, path)
+        value = _resolve_scalar(s)
+        if not isinstance(value, bool):
+            raise self.fail(node, path, f"must be true or false, not {_yaml_type(s)}")
+        return value
 
     def string_like(self, node: Node, path: str) -> str:
         return str(self.scalar(node, path).value)
@@ -308,6 +382,8 @@ def _parse_kinds(ctx: _Ctx, node: Node) -> dict[str, KindSettings]:
     for kind, (_, value) in ctx.mapping(node, "probes", set(PROBE_KINDS)).items():
         path = f"probes.{kind}"
         allowed = {"interval", "timeout"} | ({"packets", "spacing"} if kind == "icmp" else set())
+        if kind == "path":
+            allowed.add("packets")
         fields = ctx.mapping(value, path, allowed)
         base = kinds[kind]
         interval = (
@@ -404,6 +480,8 @@ def _parse_target(ctx: _Ctx, node: Node, path: str) -> Target:
             raise ctx.fail(where, f"{path}.probes[{i}]", "the http probe needs a url")
         if kind == "dns" and is_ip:
             raise ctx.fail(where, f"{path}.probes[{i}]", "the dns probe needs a host name")
+        if kind == "arp" and group != "gateway":
+            raise ctx.fail(where, f"{path}.probes[{i}]", "the arp probe is for the gateway group")
     method = "GET"
     if "method" in f:
         method = ctx.choice(f["method"][1], f"{path}.method", ("GET", "HEAD", "POST"))
@@ -440,7 +518,7 @@ def _parse_target(ctx: _Ctx, node: Node, path: str) -> Target:
 
 _TOP_KEYS = {
     "listen", "listen_tls", "site", "max_concurrency", "probes", "resolvers", "targets",
-    "tls_ca_file", "seller_api", "diagnosis",
+    "tls_ca_file", "seller_api", "diagnosis", "throughput",
 }  # fmt: skip
 
 
@@ -561,6 +639,11 @@ def parse_config(text: str, filename: str) -> Config:
     diagnosis = (
         _parse_diagnosis(ctx, top["diagnosis"][1]) if "diagnosis" in top else DiagnosisSettings()
     )
+    throughput = (
+        _parse_throughput(ctx, top["throughput"][1])
+        if "throughput" in top
+        else ThroughputSettings()
+    )
     return Config(
         listen_host=listen_host,
         listen_port=listen_port,
@@ -573,6 +656,7 @@ def parse_config(text: str, filename: str) -> Config:
         listen_tls=listen_tls,
         seller_api=seller_api,
         diagnosis=diagnosis,
+        throughput=throughput,
         source=filename,
     )
 
@@ -596,6 +680,121 @@ def _parse_diagnosis(ctx: _Ctx, node: Node) -> DiagnosisSettings:
         else:
             values[key] = ctx.duration(value, path, 0.0001, 600)
     return DiagnosisSettings(**{**base.__dict__, **values})
+
+
+def _web_url(ctx: _Ctx, node: Node, path: str) -> str:
+    url = ctx.string(node, path)
+    parts = urlsplit(url)
+    try:
+        _ = parts.port
+    except ValueError:
+        raise ctx.fail(node, path, f"not a URL: {url!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ctx.fail(node, path, f"not a URL: {url!r}")
+    return url
+
+
+_MAX_TRANSFER = 10**10  # 10 GB: anything larger is a typo, not a probe
+
+
+def _parse_throughput(ctx: _Ctx, node: Node) -> ThroughputSettings:
+    base = ThroughputSettings()
+    f = ctx.mapping(
+        node, "throughput",
+        {"enabled", "interval", "timeout", "daily_budget", "targets", "speedtest"},
+    )  # fmt: skip
+    enabled = ctx.boolean(f["enabled"][1], "throughput.enabled") if "enabled" in f else False
+    # a throughput test saturates the line: more often than every 10 minutes is abuse
+    interval = (
+        ctx.duration(f["interval"][1], "throughput.interval", 600, 7 * 86400)
+        if "interval" in f
+        else base.interval
+    )
+    timeout = (
+        ctx.duration(f["timeout"][1], "throughput.timeout", 1, 600)
+        if "timeout" in f
+        else base.timeout
+    )
+    budget = (
+        ctx.size(f["daily_budget"][1], "throughput.daily_budget", 0, _MAX_TRANSFER)
+        if "daily_budget" in f
+        else base.daily_budget
+    )
+    targets: list[ThroughputTarget] = []
+    if "targets" in f:
+        for i, tn in enumerate(ctx.sequence(f["targets"][1], "throughput.targets")):
+            path = f"throughput.targets[{i}]"
+            tf = ctx.mapping(
+                tn, path, {"name", "group", "url", "size", "upload_url", "upload_size"},
+                {"name", "url", "size"},
+            )  # fmt: skip
+            name = ctx.name(tf["name"][1], f"{path}.name")
+            if any(t.name == name for t in targets):
+                raise ctx.fail(tf["name"][1], f"{path}.name", f"duplicate target name {name!r}")
+            upload_url = (
+                _web_url(ctx, tf["upload_url"][1], f"{path}.upload_url")
+                if ("upload_url" in tf)
+                else ""
+            )
+            upload_size = (
+                ctx.size(tf["upload_size"][1], f"{path}.upload_size", 1, _MAX_TRANSFER)
+                if "upload_size" in tf
+                else 0
+            )
+            if bool(upload_url) != bool(upload_size):
+                where = tf.get("upload_url", tf.get("upload_size"))
+                assert where is not None
+                raise ctx.fail(
+                    where[0], f"{path}.{where[0].value}",
+                    "upload_url and upload_size go together",
+                )  # fmt: skip
+            targets.append(
+                ThroughputTarget(
+                    name=name,
+                    url=_web_url(ctx, tf["url"][1], f"{path}.url"),
+                    size=ctx.size(tf["size"][1], f"{path}.size", 1, _MAX_TRANSFER),
+                    group=(
+                        ctx.choice(tf["group"][1], f"{path}.group", GROUPS)
+                        if "group" in tf
+                        else "ozon"
+                    ),
+                    upload_url=upload_url,
+                    upload_size=upload_size,
+                )
+            )
+    speedtest = SpeedtestSettings()
+    if "speedtest" in f:
+        sf = ctx.mapping(
+            f["speedtest"][1], "throughput.speedtest", {"enabled", "servers", "estimate"}
+        )
+        servers: list[int] = []
+        if "servers" in sf:
+            for i, sn in enumerate(ctx.sequence(sf["servers"][1], "throughput.speedtest.servers")):
+                servers.append(ctx.integer(sn, f"throughput.speedtest.servers[{i}]", 1, 2**31))
+        speedtest = SpeedtestSettings(
+            enabled=(
+                ctx.boolean(sf["enabled"][1], "throughput.speedtest.enabled")
+                if "enabled" in sf
+                else False
+            ),
+            servers=tuple(servers),
+            estimate=(
+                ctx.size(sf["estimate"][1], "throughput.speedtest.estimate", 1, _MAX_TRANSFER)
+                if "estimate" in sf
+                else speedtest.estimate
+            ),
+        )
+    for t in targets:
+        if t.name == "speedtest" and speedtest.enabled:
+            raise ctx.fail(node, "throughput.targets", "the name 'speedtest' is taken by speedtest")
+    return ThroughputSettings(
+        enabled=enabled,
+        interval=interval,
+        timeout=timeout,
+        daily_budget=budget,
+        targets=tuple(targets),
+        speedtest=speedtest,
+    )
 
 
 def _existing_file(ctx: _Ctx, node: Node, path: str, config_file: str) -> str:

@@ -24,6 +24,7 @@ from agent.config import Config, DiagnosisSettings, Target
 from agent.results import (
     DNS_CATEGORIES,
     NOT_NETWORK_EVIDENCE,
+    ArpData,
     DnsData,
     ErrorCategory,
     HttpData,
@@ -447,9 +448,20 @@ class Diagnoser:
         if not link_ok:
             return verdict("local_network", link_why, [link_why], True)
         if gw_reach.state == DOWN and home_reach.state != OK:
+            # layer 2 (the arp probe, when configured) tells "powered but not routing" from
+            # "gone": the first wants a router restart, the second a cable or power check
+            summary, arp_evidence = "the office router (default gateway) does not answer", []
+            arp = [r for t in gateways if (r := snap.latest.get(("arp", t.name)))]
+            if arp and isinstance(arp[0].data, ArpData):
+                if arp[0].data.answered:
+                    summary = "the office router is on the LAN (it answers ARP) but does not route"
+                    arp_evidence = [f"{arp[0].target} arp: {arp[0].detail}"]
+                else:
+                    summary = "the office router is gone from the LAN: it does not answer ARP"
+                    arp_evidence = [f"{arp[0].target} arp: {arp[0].detail or 'no answer'}"]
             return verdict(
-                "local_network", "the office router (default gateway) does not answer",
-                gw_reach.negative[:3] + home_reach.negative[:2], True,
+                "local_network", summary,
+                gw_reach.negative[:3] + home_reach.negative[:2] + arp_evidence, True,
             )  # fmt: skip
         if home_reach.state == DOWN or (home_reach.state == UNKNOWN and russia_reach.state == DOWN):
             where = "the router answers, but nothing on the internet beyond it does"

@@ -21,11 +21,15 @@ from prometheus_client.registry import Collector, CollectorRegistry
 from agent import __version__
 from agent.config import Config
 from agent.results import (
+    ArpData,
     DnsData,
     HttpData,
     IcmpData,
+    PathData,
+    PmtuData,
     SellerApiData,
     TcpData,
+    ThroughputData,
     TlsData,
 )
 from agent.store import Histogram, ResultStore, Snapshot
@@ -74,6 +78,8 @@ class ProbeCollector(Collector):
         yield from self._tcp_tls(snap)
         yield from self._http(snap)
         yield from self._seller_api(snap)
+        yield from self._throughput(snap)
+        yield from self._path(snap)
         yield from self._diagnosis(snap)
 
     def _agent(self, snap: Snapshot, config: Config) -> Iterator[Metric]:
@@ -325,6 +331,105 @@ class ProbeCollector(Collector):
                 "When the Seller API key expires, as Ozon reports it.",
                 value=r.data.key_expires_at,
             )
+
+    def _throughput(self, snap: Snapshot) -> Iterator[Metric]:
+        from agent.probes.throughput import REFUSED_REASONS
+
+        rate = GaugeMetricFamily(
+            P + "throughput_bytes_per_second",
+            "Payload rate of the last throughput test, by direction.",
+            labels=["target", "direction"],
+        )
+        for (kind, target), r in sorted(snap.latest.items()):
+            if kind not in ("throughput", "speedtest") or not isinstance(r.data, ThroughputData):
+                continue
+            for direction, value in (
+                ("download", r.data.download_rate),
+                ("upload", r.data.upload_rate),
+            ):
+                if value is not None:
+                    rate.add_metric([target, direction], value)
+        if rate.samples:  # absent until a test has measured something (docs: conditional)
+            yield rate
+        yield CounterMetricFamily(
+            P + "throughput_bytes_used",
+            "Bytes moved by throughput tests (the data budget's spending).",
+            value=snap.throughput_bytes,
+        )
+        refused = CounterMetricFamily(
+            P + "throughput_refused",
+            "Throughput tests not started, by reason: budget, busy, probes_busy.",
+            labels=["reason"],
+        )
+        for reason in REFUSED_REASONS:
+            refused.add_metric([reason], snap.throughput_refused.get(reason, 0))
+        yield refused
+
+    def _path(self, snap: Snapshot) -> Iterator[Metric]:
+        """Packet-level probes: a family appears only once such a probe has run (docs)."""
+        labels = ["target", "group", "method"]
+        hops = GaugeMetricFamily(
+            P + "path_hops", "Hops to the target in the last trace (to the last answer when "
+            "not reached).", labels=labels,
+        )  # fmt: skip
+        reached = GaugeMetricFamily(
+            P + "path_reached", "1 if the last trace reached the target.", labels=labels
+        )
+        route = GaugeMetricFamily(
+            P + "path_route_hash",
+            "48-bit hash of the ordered hop addresses of the last trace (changes with the route).",
+            labels=labels,
+        )
+        worst = GaugeMetricFamily(
+            P + "path_worst_hop", "Hop number (TTL) of the worst hop of the last trace.",
+            labels=labels,
+        )  # fmt: skip
+        worst_loss = GaugeMetricFamily(
+            P + "path_worst_hop_loss_ratio", "Share of the worst hop's probes unanswered.",
+            labels=labels,
+        )  # fmt: skip
+        worst_rtt = GaugeMetricFamily(
+            P + "path_worst_hop_rtt_seconds", "Mean round-trip time to the worst hop.",
+            labels=labels,
+        )  # fmt: skip
+        mtu = GaugeMetricFamily(
+            P + "path_mtu_bytes",
+            "Largest IP packet that crossed to the target with Don't Fragment set.",
+            labels=["target", "group"],
+        )
+        arp = GaugeMetricFamily(
+            P + "gateway_arp_answered",
+            "1 if the default gateway answered ARP (on the LAN, whether or not it routes).",
+            labels=["target"],
+        )
+        for (kind, target), r in sorted(snap.latest.items()):
+            d = r.data
+            if kind == "path" and isinstance(d, PathData):
+                for t in d.traces:
+                    lv = [target, r.group, t.method]
+                    hops.add_metric(lv, len(t.hops))
+                    reached.add_metric(lv, 1 if t.reached else 0)
+                    route.add_metric(lv, t.route_hash)
+                    w = t.worst
+                    if w is not None:
+                        worst.add_metric(lv, w.ttl)
+                        worst_loss.add_metric(lv, w.loss_ratio)
+                        if (avg := w.rtt_avg) is not None:
+                            worst_rtt.add_metric(lv, avg)
+            elif kind == "pmtu" and isinstance(d, PmtuData) and d.mtu is not None:
+                mtu.add_metric([target, r.group], d.mtu)
+            elif kind == "arp" and isinstance(d, ArpData):
+                arp.add_metric([target], 1 if d.answered else 0)
+        changes = CounterMetricFamily(
+            P + "path_route_changes",
+            "Times the route (hash) to the target changed between two complete traces.",
+            labels=labels,
+        )
+        for key, n in sorted(snap.route_changes.items()):
+            changes.add_metric(list(key), n)
+        for fam in (hops, reached, route, worst, worst_loss, worst_rtt, changes, mtu, arp):
+            if fam.samples:
+                yield fam
 
     def _diagnosis(self, snap: Snapshot) -> Iterator[Metric]:
         diag: Any = snap.extra.get("diagnosis")

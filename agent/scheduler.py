@@ -4,6 +4,15 @@ One asyncio task per probe kind runs rounds at that kind's interval; kinds start
 their bursts do not coincide. A round launches every target of its kind at once under a shared
 concurrency limit, each with its own deadline, so a hanging target never delays the others.
 Probes never raise into here; if one does anyway (a bug), it becomes an `internal` result.
+
+Throughput tests (HTTP downloads, speedtest-cli) saturate the line, so they follow their own
+rule: one task runs them at `throughput.interval`, one target after another (never two at
+once); a test starts only when no probe round is in flight (it waits up to `QUIET_WAIT` for the
+rounds to finish, else the run is refused as `probes_busy`), and while it runs, rounds that
+fall due wait for it to end, so neither disturbs the other's figures: latency probes would
+otherwise see the test's own queueing and the diagnosis would blame the network for it. Each
+target's bytes are reserved from the daily budget before it starts (`budget` when they do not
+fit). Refused runs are counted by reason.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ from agent.config import (
 )
 from agent.probes import PROBES, ProbeContext
 from agent.probes import seller_api as seller_api_probe
+from agent.probes import throughput as throughput_probe
 from agent.probes.base import IcmpCapability
 from agent.results import ErrorCategory, ProbeResult, SellerApiData
 from agent.store import ResultStore
@@ -33,7 +43,11 @@ log = logging.getLogger("ozon_probe.scheduler")
 #: added to a probe's own timeout before the scheduler gives up on it: probes time themselves
 #: and return a precise result; this only catches one that fails to
 GRACE = 0.25
-KIND_ORDER = ("icmp", "dns", "tcp", "tls", "http")
+KIND_ORDER = ("icmp", "dns", "tcp", "tls", "http", "arp", "path", "pmtu")
+#: how long a throughput test waits for in-flight probe rounds before giving up on this slot
+QUIET_WAIT = 30.0
+FIRST_THROUGHPUT_DELAY = 600.0
+SPEEDTEST_TARGET = Target(name="speedtest", group="control", probes=("speedtest",), host="")
 
 ResultHook = Callable[[ProbeResult], None]
 RoundHook = Callable[[str, list[ProbeResult]], None]
@@ -61,6 +75,14 @@ class Scheduler:
         self._tasks: list[asyncio.Task[None]] = []
         self._semaphore = asyncio.Semaphore(config.max_concurrency)
         self.last_round_at = 0.0
+        # throughput coordination (see the module docstring)
+        self.budget = throughput_probe.Budget(config.throughput.daily_budget)
+        self._in_flight = 0
+        self._idle = asyncio.Event()  # set while no probe round is in flight
+        self._idle.set()
+        self._quiet = asyncio.Event()  # cleared while a throughput test runs
+        self._quiet.set()
+        self._throughput_busy = False
 
     # -- one round ---------------------------------------------------------------------------
 
@@ -88,9 +110,20 @@ class Scheduler:
         return self.config.targets_for(kind)
 
     async def run_round(self, kind: str) -> list[ProbeResult]:
-        started = time.monotonic()
-        ctx = self.context(kind)
-        results = await asyncio.gather(*(self._guarded(kind, t, ctx) for t in self.targets(kind)))
+        while not self._quiet.is_set():  # a throughput test is saturating the line: wait
+            await self._quiet.wait()  # (re-checked: the next test may have begun meanwhile)
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            started = time.monotonic()
+            ctx = self.context(kind)
+            results = await asyncio.gather(
+                *(self._guarded(kind, t, ctx) for t in self.targets(kind))
+            )
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._idle.set()
         self.store.record_round(kind, time.monotonic() - started)
         self.last_round_at = time.time()
         if self.on_round:
@@ -102,6 +135,84 @@ class Scheduler:
         chosen = list(kinds or self.kinds())
         rounds = await asyncio.gather(*(self.run_round(k) for k in chosen))
         return [r for batch in rounds for r in batch]
+
+    # -- throughput ----------------------------------------------------------------------------
+
+    def throughput_plan(self) -> list[tuple[str, Target, int]]:
+        """(kind, target, bytes to reserve) for every configured throughput test, in order."""
+        tp = self.config.throughput
+        plan = [("throughput", t.as_target(), t.size + t.upload_size) for t in tp.targets]
+        if tp.speedtest.enabled:
+            plan.append(("speedtest", SPEEDTEST_TARGET, tp.speedtest.estimate))
+        return plan
+
+    def _throughput_context(self, kind: str) -> ProbeContext:
+        ctx = self.context("http")
+        tp = self.config.throughput
+        ctx.settings = KindSettings(interval=tp.interval, timeout=tp.timeout)
+        return ctx
+
+    def _refuse(self, reason: str, count: int = 1) -> None:
+        log.info("throughput test refused: %s", reason)
+        self.store.record_refused(reason, count)
+
+    async def run_throughput(
+        self, on_start: Callable[[str], None] | None = None
+    ) -> list[ProbeResult]:
+        """Run every configured throughput test once, one after another, inside the budget.
+        Refused tests are counted (`store.record_refused`) and produce no result."""
+        plan = self.throughput_plan()
+        if not plan:
+            return []
+        if self._throughput_busy:
+            self._refuse("busy", len(plan))
+            return []
+        self._throughput_busy = True
+        try:
+            return await self._run_throughput(plan, on_start)
+        finally:
+            self._throughput_busy = False
+            self._quiet.set()
+
+    async def _run_throughput(
+        self, plan: list[tuple[str, Target, int]], on_start: Callable[[str], None] | None
+    ) -> list[ProbeResult]:
+        results: list[ProbeResult] = []
+        self.budget.daily = self.config.throughput.daily_budget
+        for i, (kind, target, estimate) in enumerate(plan):
+            if not self.budget.reserve(estimate):
+                self._refuse("budget")
+                continue
+            used = 0
+            try:
+                try:
+                    # no round in flight, then close the door on new ones: no await between
+                    # the check and the clear, so nothing can slip in
+                    while self._in_flight:
+                        await asyncio.wait_for(self._idle.wait(), QUIET_WAIT)
+                except TimeoutError:
+                    self._refuse("probes_busy", len(plan) - i)
+                    return results
+                self._quiet.clear()
+                if on_start:
+                    on_start(target.name)
+                result = await self._guarded(kind, target, self._throughput_context(kind))
+                used = getattr(result.data, "bytes_used", 0)
+                results.append(result)
+            finally:
+                self.budget.settle(estimate, used)
+                self._quiet.set()
+        self.store.set_extra("throughput_budget_remaining", self.budget.remaining())
+        return results
+
+    async def _throughput_loop(self) -> None:
+        # the first test waits (10 minutes at most): an agent restarted in a loop must not
+        # burn the budget at every start (the budget itself lives in memory)
+        interval = self.config.throughput.interval
+        await asyncio.sleep(min(interval, FIRST_THROUGHPUT_DELAY))
+        while True:
+            await self.run_throughput()
+            await asyncio.sleep(interval)
 
     async def _guarded(self, kind: str, target: Target, ctx: ProbeContext) -> ProbeResult:
         fn = PROBES[kind]
@@ -166,6 +277,8 @@ class Scheduler:
             # stagger kinds over at most a second so their first bursts do not coincide
             offset = i * min(1.0, self.interval(kind) / 2) / max(len(kinds), 1)
             self._tasks.append(asyncio.create_task(self._loop(kind, offset), name=f"probe-{kind}"))
+        if self.config.throughput.enabled and self.throughput_plan():
+            self._tasks.append(asyncio.create_task(self._throughput_loop(), name="throughput"))
 
     async def stop(self) -> None:
         for t in self._tasks:
@@ -182,5 +295,6 @@ class Scheduler:
         self._semaphore = asyncio.Semaphore(config.max_concurrency)
         keep = {(k, t.name) for k in KIND_ORDER for t in config.targets_for(k)}
         keep |= {("seller_api", t.name) for t in self.targets("seller_api")}
+        keep |= {(kind, t.name) for kind, t, _ in self.throughput_plan()}
         self.store.prune(keep)
         self.start()

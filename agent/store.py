@@ -12,7 +12,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.results import DnsData, HttpData, IcmpData, ProbeResult
+from agent.results import DnsData, HttpData, IcmpData, PathData, ProbeResult, ThroughputData
 
 ICMP_BUCKETS = tuple(0.0005 * 2**k for k in range(15))  # 0.5 ms .. 8.2 s, doubling
 HTTP_BUCKETS = tuple(0.05 * 2**k for k in range(10))  # 50 ms .. 25.6 s
@@ -57,6 +57,9 @@ class Snapshot:
     rounds: Counter[str]
     round_seconds: dict[str, float]
     extra: dict[str, Any]
+    throughput_bytes: int = 0
+    throughput_refused: Counter[str] = field(default_factory=Counter)
+    route_changes: Counter[tuple[str, str, str]] = field(default_factory=Counter)
 
 
 class ResultStore:
@@ -73,6 +76,9 @@ class ResultStore:
         self._http_hist: dict[tuple[str, str], Histogram] = {}
         self._rounds: Counter[str] = Counter()
         self._round_seconds: dict[str, float] = {}
+        self._throughput_bytes = 0  # every byte throughput tests moved, refused or not kept
+        self._throughput_refused: Counter[str] = Counter()
+        self._route_changes: Counter[tuple[str, str, str]] = Counter()  # (target, group, method)
         # agent-wide facts other parts publish (icmp mode, config reload, verdict, ...)
         self._extra: dict[str, Any] = {}
 
@@ -80,6 +86,9 @@ class ResultStore:
         key = (result.kind, result.target)
         tg = (result.target, result.group)
         with self._lock:
+            previous = self._latest.get(key)
+            if isinstance(result.data, PathData):
+                self._count_route_changes(result, previous)
             self._latest[key] = result
             self._history.setdefault(key, deque(maxlen=HISTORY)).append(result)
             self._runs[(result.kind, *tg)] += 1
@@ -94,6 +103,8 @@ class ResultStore:
                     hist.observe(rtt)
             elif isinstance(data, HttpData) and data.total_seconds is not None:
                 self._http_hist.setdefault(tg, Histogram(HTTP_BUCKETS)).observe(data.total_seconds)
+            elif isinstance(data, ThroughputData):
+                self._throughput_bytes += data.bytes_used
             elif isinstance(data, DnsData):
                 for a in data.answers:
                     if a.error is not None:
@@ -103,6 +114,22 @@ class ResultStore:
         with self._lock:
             self._rounds[kind] += 1
             self._round_seconds[kind] = seconds
+
+    def _count_route_changes(self, result: ProbeResult, previous: ProbeResult | None) -> None:
+        assert isinstance(result.data, PathData)
+        before = {}
+        if previous is not None and isinstance(previous.data, PathData):
+            before = {t.method: t.route_hash for t in previous.data.traces if t.reached}
+        for t in result.data.traces:
+            key = (result.target, result.group, t.method)
+            self._route_changes[key] += 0  # the series exists from the first trace on
+            # only complete routes compare: a trace cut short is an outage, not a new route
+            if t.reached and t.method in before and before[t.method] != t.route_hash:
+                self._route_changes[key] += 1
+
+    def record_refused(self, reason: str, count: int = 1) -> None:
+        with self._lock:
+            self._throughput_refused[reason] += count
 
     def set_extra(self, key: str, value: Any) -> None:
         with self._lock:
@@ -128,6 +155,8 @@ class ResultStore:
                     del c2[tk]
             for dk in [d for d in self._dns_failures if ("dns", d[0]) not in keep]:
                 del self._dns_failures[dk]
+            for rk in [r for r in self._route_changes if ("path", r[0]) not in keep]:
+                del self._route_changes[rk]
             for kind in [k for k in self._rounds if k not in kinds]:
                 del self._rounds[kind]
                 self._round_seconds.pop(kind, None)
@@ -147,4 +176,7 @@ class ResultStore:
                 rounds=Counter(self._rounds),
                 round_seconds=dict(self._round_seconds),
                 extra=dict(self._extra),
+                throughput_bytes=self._throughput_bytes,
+                throughput_refused=Counter(self._throughput_refused),
+                route_changes=Counter(self._route_changes),
             )

@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
 
 EXPECTED = {
+    "invalid-arp-not-gateway.yaml": "2: targets[0].probes[1]: the arp probe is for the gateway group",
     "invalid-country.yaml": "1: site.country: 'China' is not a two-letter country code like RU or CN",
     "invalid-dns-without-resolvers.yaml": "1: resolvers: dns probes are configured but no resolvers are",
     "invalid-duplicate-target.yaml": "3: targets[1].name: duplicate target name 'gateway'",
@@ -39,11 +40,15 @@ EXPECTED = {
     "invalid-name.yaml": "2: targets[0].name: 'Seller Cabinet' is not a valid name (lower case letters, digits, _)",
     "invalid-not-a-mapping.yaml": "1: the file must be a mapping of keys",
     "invalid-packets.yaml": "2: probes.icmp.packets: must be between 1 and 100, not 0",
-    "invalid-probe-kind.yaml": "2: targets[0].probes[1]: 'ping' is not one of: dns, icmp, tcp, tls, http",
+    "invalid-probe-kind.yaml": "2: targets[0].probes[1]: 'ping' is not one of: dns, icmp, tcp, tls, http, path, pmtu, arp",
     "invalid-resolver-address.yaml": "3: resolvers[1].address: not an IP address (or 'system'): '77.88.8'",
     "invalid-seller-api-interval.yaml": "1: seller_api.interval: duration 10s is out of range (60s to 86400s)",
     "invalid-target-key.yaml": "5: targets[0].probe: unknown key (did you mean 'probes'?)",
     "invalid-timeout-over-interval.yaml": "2: probes.tcp.timeout: must not be longer than the interval",
+    "invalid-throughput-enabled.yaml": "2: throughput.enabled: must be true or false, not a string",
+    "invalid-throughput-interval.yaml": "4: throughput.interval: duration 1m is out of range (600s to 604800s)",
+    "invalid-throughput-size.yaml": "3: throughput.daily_budget: not a size: '300 megabytes' (use e.g. 500kB, 25MB, 1GB)",
+    "invalid-throughput-upload.yaml": "8: throughput.targets[0].upload_url: upload_url and upload_size go together",
     "invalid-unknown-key.yaml": "1: listn: unknown key (did you mean 'listen'?)",
     "invalid-url.yaml": "7: targets[3].url: not a URL: 'api-seller.ozon.ru/v1/roles'",
     "invalid-wrong-type.yaml": "1: max_concurrency: must be a whole number, not a string",

@@ -7,7 +7,19 @@ To add a kind: write `agent/probes/<kind>.py` with that function and register it
 
 from __future__ import annotations
 
-from agent.probes import dns, http, icmp, seller_api, tcp, tls
+from agent.probes import (
+    arp,
+    dns,
+    http,
+    icmp,
+    path,
+    pmtu,
+    seller_api,
+    speedtest,
+    tcp,
+    throughput,
+    tls,
+)
 from agent.probes.base import ProbeContext, ProbeFn
 
 PROBES: dict[str, ProbeFn] = {
@@ -16,7 +28,14 @@ PROBES: dict[str, ProbeFn] = {
     "tcp": tcp.probe,
     "tls": tls.probe,
     "http": http.probe,
+    # packet-level (scapy, loaded on first use in a worker thread: agent/probes/scapywork.py)
+    "path": path.probe,
+    "pmtu": pmtu.probe,
+    "arp": arp.probe,
     "seller_api": seller_api.probe,
+    # throughput kinds: scheduled apart, inside the data budget (agent/scheduler.py)
+    "throughput": throughput.probe,
+    "speedtest": speedtest.probe,
 }
 
 __all__ = ["PROBES", "ProbeContext", "ProbeFn"]

@@ -242,7 +242,16 @@ _instance = itertools.count()
 class Lab:
     """One lab instance; see the module docstring."""
 
-    def __init__(self, workdir: str | Path | None = None, keep_workdir: bool = False) -> None:
+    def __init__(
+        self,
+        workdir: str | Path | None = None,
+        keep_workdir: bool = False,
+        extra_hosts: dict[str, tuple[str, str]] | None = None,
+    ) -> None:
+        # extra_hosts: name -> (node, address) added to the lab's zone and to that node's
+        # loopback, for servers a test runs itself (e.g. a speedtest-compatible server); they
+        # are not health-checked and get a certificate only through `issue_cert`
+        self.extra_hosts = dict(extra_hosts or {})
         self.prefix = f"{NS_PREFIX}{os.getpid()}-{next(_instance)}-"
         self.namespaces = {node: self.prefix + node for node in NODES}
         self._own_workdir = workdir is None
@@ -480,9 +489,17 @@ class Lab:
             ):
                 self._ip(node, "addr", "add", f"{ip}/{link.prefix}", "dev", ifname)
                 self._ip(node, "link", "set", ifname, "up")
+        extra: dict[str, list[str]] = {}
+        for node, addr in self.extra_hosts.values():
+            if addr not in extra.setdefault(node, []):
+                extra[node].append(addr)
         for node, addrs in self._loopback_addresses().items():
             for addr in addrs:
                 self._ip(node, "addr", "add", f"{addr}/32", "dev", "lo")
+        for node, addrs in extra.items():
+            for addr in addrs:
+                if addr not in self._loopback_addresses().get(node, []):
+                    self._ip(node, "addr", "add", f"{addr}/32", "dev", "lo")
         self._apply_routes()
 
     @staticmethod
@@ -525,7 +542,17 @@ class Lab:
     # ---------------------------------------------------------------- servers
 
     def _zone(self) -> dict[str, Any]:
-        return {name: [addr] for name, (_, addr) in HOSTS.items()}
+        zone = {name: [addr] for name, (_, addr) in HOSTS.items()}
+        zone.update({name: [addr] for name, (_, addr) in self.extra_hosts.items()})
+        return zone
+
+    def issue_cert(self, names: Sequence[str], ips: Sequence[str] = ()) -> tuple[str, str]:
+        """A certificate of the lab's CA for a server a test runs itself: (cert, key) paths."""
+        n = len(list((self.workdir / "pki").glob("extra-*")))
+        cert_dir = self.workdir / "pki" / f"extra-{n}"
+        cert_dir.mkdir(parents=True, exist_ok=True)
+        cert, key = self._ca.issue(cert_dir, list(names), list(ips))
+        return str(cert), str(key)
 
     def _start_servers(self) -> None:
         data = self.workdir / "data"
