@@ -74,7 +74,8 @@ class Agent:
     def healthy(self) -> tuple[bool, str]:
         if not self.scheduler.last_round_at:
             return True, "starting"
-        longest = max([s.interval for s in self.config.probes.values()] + [1.0])
+        # only the kinds that run: an unused kind's long interval must not loosen the check
+        longest = max([self.scheduler.interval(k) for k in self.scheduler.kinds()] + [1.0])
         age = time.time() - self.scheduler.last_round_at
         if age > 3 * longest + 30:
             return False, f"no probe round finished for {age:.0f}s"

@@ -8,7 +8,8 @@ What it measures, against loopback servers it starts itself (nothing leaves the 
    targets, probing every 2 s, sampled after a warm-up;
 3. CPU seconds (user + system) per 1000 probes over the same window;
 4. the import cost of scapy, which must stay out of the daemon's import path;
-5. the round of 200 targets of which 50 never answer, against timeout + 1 s.
+5. the round of 200 targets of which 50 never answer, against timeout + 1 s;
+6. the daemon's RSS again with path and MTU probes on (scapy loaded in worker threads).
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def runs_total(port: int) -> float:
     )
 
 
-def config(tmp: Path, ca_file: Path, web: int, dns: int, port: int) -> Path:
+def config(tmp: Path, ca_file: Path, web: int, dns: int, port: int, path: bool) -> Path:
     lines = [
         f"listen: 127.0.0.1:{port}",
         f"tls_ca_file: {ca_file}",
@@ -67,6 +68,8 @@ def config(tmp: Path, ca_file: Path, web: int, dns: int, port: int) -> Path:
         "  tcp:  {interval: 2s, timeout: 1s}",
         "  tls:  {interval: 2s, timeout: 1s}",
         "  http: {interval: 2s, timeout: 1500ms}",
+        "  path: {interval: 10s, timeout: 10s, packets: 2}",
+        "  pmtu: {interval: 10s, timeout: 5s}",
         "resolvers:",
         f'  - {{name: a, address: "127.0.0.1:{dns}"}}',
         f'  - {{name: b, address: "127.0.0.1:{dns}"}}',
@@ -74,28 +77,35 @@ def config(tmp: Path, ca_file: Path, web: int, dns: int, port: int) -> Path:
     ]
     for i in range(TARGETS):
         group = ("ozon", "control")[i % 2]
+        # path probes on the Ozon half: a trace per target, as the default profile would do
+        kinds = "dns, icmp, tcp, tls, http" + (", path, pmtu" if path and group == "ozon" else "")
         lines.append(
             f'  - {{name: t{i}, group: {group}, country: RU, url: "https://seller.ozon.ru:{web}/",'
-            " probes: [dns, icmp, tcp, tls, http]}"
+            f" probes: [{kinds}]}}"
         )
     path = tmp / "bench.yaml"
     path.write_text("\n".join(lines) + "\n")
     return path
 
 
-def daemon_figures(tmp: Path) -> dict[str, float]:
+def daemon_figures(tmp: Path, path: bool = False) -> dict[str, float]:
+    tmp = tmp / ("path" if path else "plain")
+    tmp.mkdir()
     ca = make_ca(tmp / "ca")
     cert = ca.issue(tmp, ["seller.ozon.ru"], ["127.0.0.1"])
     port = 18043
     with DnsServer({"seller.ozon.ru": ["127.0.0.1"]}) as dns, WebServer(tls=cert) as web:
         resolv = tmp / "resolv.conf"
         resolv.write_text(f"nameserver 127.0.0.1:{dns.port}\n")
-        cfg = config(tmp, ca.cert_path, web.port, dns.port, port)
+        cfg = config(tmp, ca.cert_path, web.port, dns.port, port, path)
         env = {**os.environ, "OZON_PROBE_RESOLV_CONF": str(resolv), "PYTHONPATH": str(ROOT)}
         started = time.monotonic()
+        # -X importtime logs every import, lazy ones included: it tells whether scapy was loaded
+        imports = tmp / "imports.log"
         proc = subprocess.Popen(
-            [sys.executable, "-m", "agent", "run", "-c", str(cfg), "--log-level", "warning"],
-            cwd=ROOT, env=env, stderr=subprocess.DEVNULL,
+            [sys.executable, "-X", "importtime", "-m", "agent", "run", "-c", str(cfg),
+             "--log-level", "warning"],
+            cwd=ROOT, env=env, stderr=imports.open("w"),
         )  # fmt: skip
         try:
             while True:
@@ -113,7 +123,6 @@ def daemon_figures(tmp: Path) -> dict[str, float]:
                 samples.append(rss_kib(proc.pid))
                 time.sleep(1)
             cpu1, runs1 = cpu_seconds(proc.pid), runs_total(port)
-            maps = Path(f"/proc/{proc.pid}/maps").read_text()
         finally:
             proc.terminate()
             proc.wait(10)
@@ -123,7 +132,7 @@ def daemon_figures(tmp: Path) -> dict[str, float]:
         "rss_mib_median": sorted(samples)[len(samples) // 2] / 1024,
         "probes": runs1 - runs0,
         "cpu_s_per_1000": (cpu1 - cpu0) / (runs1 - runs0) * 1000,
-        "scapy_mapped": float("scapy" in maps),
+        "scapy_loaded": float("| scapy" in imports.read_text()),
     }
 
 
@@ -167,12 +176,14 @@ def hanging_round() -> float:
 def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         daemon = daemon_figures(Path(d))
+        with_path = daemon_figures(Path(d), path=True)
     bare = import_cost("json")
     agent = import_cost("agent.daemon")
     scapy = import_cost("scapy.all")
     rounds = [hanging_round() for _ in range(3)]
     result = {
         "daemon": daemon,
+        "daemon_with_path": with_path,
         "import": {"python": bare, "agent.daemon": agent, "scapy.all": scapy},
         "hanging_round_s": rounds,
     }
@@ -189,7 +200,12 @@ def main() -> None:
         f"| CPU per 1000 probes ({daemon['probes']:.0f} probes in {WINDOW:.0f} s) | "
         f"{daemon['cpu_s_per_1000']:.2f} s | |"
     )
-    print(f"| scapy mapped into the daemon | {'yes' if daemon['scapy_mapped'] else 'no'} | no |")
+    print(f"| scapy loaded by the daemon | {'yes' if daemon['scapy_loaded'] else 'no'} | no |")
+    print(
+        "| the same with path + pmtu probes on the 50 Ozon targets (scapy in worker threads), "
+        f"median / max | {with_path['rss_mib_median']:.1f} / {with_path['rss_mib_max']:.1f} MiB"
+        f" (scapy loaded: {'yes' if with_path['scapy_loaded'] else 'no'}) | |"
+    )
     print(
         f"| import agent.daemon: time / RSS (bare python: {bare['rss_mib']:.1f} MiB) | "
         f"{agent['seconds']:.2f} s / {agent['rss_mib']:.1f} MiB | scapy not imported: "
