@@ -73,7 +73,8 @@ def render_page(status: dict[str, Any], environ: dict[str, Any]) -> tuple[str, b
     rows = []
     for s in status.get("services", []):
         r = latency.get(s["target"], {})
-        ms = f"{r['seconds'] * 1000:.0f} ms" if r.get("ok") else ""
+        # a latency only beside a service judged ok now: an older figure would mislead
+        ms = f"{r['seconds'] * 1000:.0f} ms" if r.get("ok") and s["state"] == "ok" else ""
         rows.append(
             f'<tr data-service="{e(s["service"])}" data-state="{e(s["state"])}">'
             f'<td><span class="dot" style="background:{_COLOURS.get(s["state"], "#999")}"></span>'

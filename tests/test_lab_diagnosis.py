@@ -21,10 +21,7 @@ import pytest
 
 from tests.conftest import ROOT, can_netns
 
-pytestmark = [
-    pytest.mark.lab,
-    pytest.mark.skipif(not can_netns(), reason="needs root and iproute2 (ip netns)"),
-]
+needs_lab = pytest.mark.skipif(not can_netns(), reason="needs root and iproute2 (ip netns)")
 
 INTERVAL = 2.0
 FETCH = (
@@ -143,6 +140,8 @@ def _wait_ok(agent: LabAgent) -> None:
     raise AssertionError(f"not back to ok after clear(): {agent.status()['summary']}")
 
 
+@pytest.mark.lab
+@needs_lab
 @pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
 def test_fault_is_named(lab_agent: LabAgent, fault: Fault) -> None:
     agent, lab = lab_agent, lab_agent.lab
@@ -182,6 +181,8 @@ def test_fault_is_named(lab_agent: LabAgent, fault: Fault) -> None:
         lab.clear()
 
 
+@pytest.mark.lab
+@needs_lab
 @pytest.mark.parametrize("lang", ["zh", "ru"])
 def test_status_page_in_chromium_shows_the_fault(
     lab_agent: LabAgent, lang: str, tmp_path: Path
@@ -250,3 +251,15 @@ def _report() -> None:
         start, end = "<!-- fault-table:begin -->", "<!-- fault-table:end -->"
         a, b = text.index(start) + len(start), text.index(end)
         doc.write_text(text[:a] + "\n" + table + "\n" + text[b:])
+
+
+def test_the_documented_table_is_the_tested_one() -> None:
+    """docs/diagnosis.md carries the table this file produces: same faults, causes and limits,
+    and measured rounds within the limits (runs without the lab)."""
+    text = (ROOT / "docs" / "diagnosis.md").read_text()
+    body = text[text.index("<!-- fault-table:begin -->") : text.index("<!-- fault-table:end -->")]
+    rows = re.findall(r"^\| (\w+) \| (\w+) \| (\d+) \| (\d+) \|", body, re.M)
+    assert [(name, cause, int(limit)) for name, cause, _, limit in rows] == [
+        (f.name, f.cause, f.max_rounds) for f in FAULTS
+    ]
+    assert all(int(measured) <= int(limit) for _, _, measured, limit in rows)
