@@ -34,6 +34,18 @@ from agent.results import (
 )
 from agent.store import ResultStore, Snapshot
 
+#: every cause the agent can name, and the layers it reports, in the order people read them
+CAUSES = (
+    "ok",
+    "local_network",
+    "isp",
+    "international_path",
+    "dns",
+    "platform_outage",
+    "platform_degraded",
+    "network_degraded",
+)
+LAYERS = ("link", "gateway", "internet", "russia", "dns", "platform")
 OK, DEGRADED, DOWN, UNKNOWN = 0, 1, 2, 3
 TRANSPORT_KINDS = ("icmp", "tcp", "tls", "http")
 RUSSIA = "RU"

@@ -20,6 +20,7 @@ from prometheus_client.registry import Collector, CollectorRegistry
 
 from agent import __version__
 from agent.config import Config
+from agent.diagnosis import CAUSES, LAYERS
 from agent.results import (
     ArpData,
     DnsData,
@@ -35,17 +36,6 @@ from agent.results import (
 from agent.store import Histogram, ResultStore, Snapshot
 
 P = "ozon_probe_"
-CAUSES = (
-    "ok",
-    "local_network",
-    "isp",
-    "international_path",
-    "dns",
-    "platform_outage",
-    "platform_degraded",
-    "network_degraded",
-)
-LAYERS = ("link", "gateway", "internet", "russia", "dns", "platform")
 
 
 def _hist(

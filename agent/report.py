@@ -13,10 +13,10 @@ from typing import Any, TextIO
 
 from agent.config import Config
 from agent.daemon import Agent
+from agent.diagnosis import LAYERS
 from agent.i18n import cause_text, detect_lang, state_word, word
 from agent.results import ProbeResult, probe_details
 
-_LAYERS = ("link", "gateway", "internet", "russia", "dns", "platform")
 _MARK = {"ok": "✓", "degraded": "!", "down": "✗", "unknown": "?"}
 
 
@@ -184,7 +184,7 @@ def print_report(doc: dict[str, Any], lang: str, out: TextIO) -> None:
     what, todo = cause_text(doc["cause"], lang)
     out.write(f"\n{word('title', lang)}  [{doc['site']}]\n\n")
     out.write(f"{word('layers', lang)}:\n")
-    for layer in _LAYERS:
+    for layer in LAYERS:
         state = doc["layers"].get(layer, "unknown")
         out.write(f"  {_MARK[state]} {word(layer, lang):<28} {state_word(state, lang)}\n")
     if doc["services"]:

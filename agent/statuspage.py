@@ -11,10 +11,10 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
+from agent.diagnosis import LAYERS
 from agent.i18n import LANGS, accept_language, cause_text, state_word, word
 
 _COLOURS = {"ok": "#2e7d32", "degraded": "#f9a825", "down": "#c62828", "unknown": "#9e9e9e"}
-_LAYERS = ("link", "gateway", "internet", "russia", "dns", "platform")
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans","PingFang SC",sans-serif;
@@ -68,7 +68,7 @@ def render_page(status: dict[str, Any], environ: dict[str, Any]) -> tuple[str, b
         "network_degraded": _COLOURS["degraded"],
     }.get(cause, _COLOURS["down"])
     layers = status.get("layers", {})
-    lights = "".join(_light(layer, layers.get(layer, "unknown"), lang) for layer in _LAYERS)
+    lights = "".join(_light(layer, layers.get(layer, "unknown"), lang) for layer in LAYERS)
     latency = {r["target"]: r for r in status.get("results", []) if r.get("kind") == "http"}
     rows = []
     for s in status.get("services", []):

@@ -12,17 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-CAUSES = (
-    "ok",
-    "local_network",
-    "isp",
-    "international_path",
-    "dns",
-    "platform_outage",
-    "platform_degraded",
-    "network_degraded",
-)
-LAYERS = ("link", "gateway", "internet", "russia", "dns", "platform")
+from agent.diagnosis import CAUSES, LAYERS
 
 # name, group, country, service, probe kinds
 TARGETS: list[tuple[str, str, str, str, tuple[str, ...]]] = [
