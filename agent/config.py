@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import yaml
@@ -34,6 +35,9 @@ _SIZE_UNITS = {
 }  # fmt: skip
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 _COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
+
+
+T = TypeVar("T")
 
 
 class ConfigError(Exception):
@@ -295,6 +299,19 @@ class _Ctx:
             raise self.fail(node, path, f"must be true or false, not {_yaml_type(s)}")
         return value
 
+    def optional(
+        self,
+        fields: dict[str, tuple[Node, Node]],
+        key: str,
+        path: str,
+        parse: Callable[[Node, str], T],
+        default: T,
+    ) -> T:
+        """fields[key] parsed at path.key, or the default when the key is absent."""
+        if key not in fields:
+            return default
+        return parse(fields[key][1], f"{path}.{key}" if path else key)
+
     def string_like(self, node: Node, path: str) -> str:
         return str(self.scalar(node, path).value)
 
@@ -386,28 +403,20 @@ def _parse_kinds(ctx: _Ctx, node: Node) -> dict[str, KindSettings]:
             allowed.add("packets")
         fields = ctx.mapping(value, path, allowed)
         base = kinds[kind]
-        interval = (
-            ctx.duration(fields["interval"][1], f"{path}.interval", 0.5)
-            if "interval" in fields
-            else base.interval
+        interval = ctx.optional(
+            fields, "interval", path, lambda n, p: ctx.duration(n, p, 0.5), base.interval
         )
-        timeout = (
-            ctx.duration(fields["timeout"][1], f"{path}.timeout", 0.05, 600)
-            if "timeout" in fields
-            else base.timeout
+        timeout = ctx.optional(
+            fields, "timeout", path, lambda n, p: ctx.duration(n, p, 0.05, 600), base.timeout
         )
         if timeout > interval:
             where = fields.get("timeout", fields.get("interval", (value, value)))[1]
             raise ctx.fail(where, f"{path}.timeout", "must not be longer than the interval")
-        packets = (
-            ctx.integer(fields["packets"][1], f"{path}.packets", 1, 100)
-            if "packets" in fields
-            else base.packets
+        packets = ctx.optional(
+            fields, "packets", path, lambda n, p: ctx.integer(n, p, 1, 100), base.packets
         )
-        spacing = (
-            ctx.duration(fields["spacing"][1], f"{path}.spacing", 0.01, 10)
-            if "spacing" in fields
-            else base.spacing
+        spacing = ctx.optional(
+            fields, "spacing", path, lambda n, p: ctx.duration(n, p, 0.01, 10), base.spacing
         )
         kinds[kind] = KindSettings(interval, timeout, packets, spacing)
     return kinds
@@ -495,10 +504,8 @@ def _parse_target(ctx: _Ctx, node: Node, path: str) -> Target:
             statuses = tuple(
                 ctx.integer(s, f"{path}.expect.status[{i}]", 100, 599) for i, s in enumerate(items)
             )
-        json_code = (
-            ctx.integer(ef["json_code"][1], f"{path}.expect.json_code", -(2**31), 2**31)
-            if "json_code" in ef
-            else None
+        json_code = ctx.optional(
+            ef, "json_code", f"{path}.expect", lambda n, p: ctx.integer(n, p, -(2**31), 2**31), None
         )
         expect = Expect(statuses, json_code)
     return Target(
@@ -571,10 +578,8 @@ def parse_config(text: str, filename: str) -> Config:
             country=ctx.country(sf["country"][1], "site.country") if "country" in sf else "RU",
         )
 
-    max_conc = (
-        ctx.integer(top["max_concurrency"][1], "max_concurrency", 1, 10000)
-        if "max_concurrency" in top
-        else 64
+    max_conc = ctx.optional(
+        top, "max_concurrency", "", lambda n, p: ctx.integer(n, p, 1, 10000), 64
     )
     kinds = _parse_kinds(ctx, top["probes"][1]) if "probes" in top else dict(_DEFAULT_KINDS)
 
@@ -614,26 +619,26 @@ def parse_config(text: str, filename: str) -> Config:
                 raise ctx.fail(sa["url"][1], "seller_api.url", f"not a URL: {url!r}")
         seller_api = SellerApiSettings(
             url=url,
-            client_id_env=(
-                ctx.string(sa["client_id_env"][1], "seller_api.client_id_env")
-                if "client_id_env" in sa
-                else seller_api.client_id_env
+            client_id_env=ctx.optional(
+                sa, "client_id_env", "seller_api", ctx.string, seller_api.client_id_env
             ),
-            api_key_env=(
-                ctx.string(sa["api_key_env"][1], "seller_api.api_key_env")
-                if "api_key_env" in sa
-                else seller_api.api_key_env
+            api_key_env=ctx.optional(
+                sa, "api_key_env", "seller_api", ctx.string, seller_api.api_key_env
             ),
             # Ozon cuts access for many repeated calls: never more than once a minute
-            interval=(
-                ctx.duration(sa["interval"][1], "seller_api.interval", 60, 86400)
-                if "interval" in sa
-                else seller_api.interval
+            interval=ctx.optional(
+                sa,
+                "interval",
+                "seller_api",
+                lambda n, p: ctx.duration(n, p, 60, 86400),
+                seller_api.interval,
             ),
-            timeout=(
-                ctx.duration(sa["timeout"][1], "seller_api.timeout", 1, 60)
-                if "timeout" in sa
-                else seller_api.timeout
+            timeout=ctx.optional(
+                sa,
+                "timeout",
+                "seller_api",
+                lambda n, p: ctx.duration(n, p, 1, 60),
+                seller_api.timeout,
             ),
         )
     diagnosis = (
@@ -705,20 +710,18 @@ def _parse_throughput(ctx: _Ctx, node: Node) -> ThroughputSettings:
     )  # fmt: skip
     enabled = ctx.boolean(f["enabled"][1], "throughput.enabled") if "enabled" in f else False
     # a throughput test saturates the line: more often than every 10 minutes is abuse
-    interval = (
-        ctx.duration(f["interval"][1], "throughput.interval", 600, 7 * 86400)
-        if "interval" in f
-        else base.interval
+    interval = ctx.optional(
+        f, "interval", "throughput", lambda n, p: ctx.duration(n, p, 600, 7 * 86400), base.interval
     )
-    timeout = (
-        ctx.duration(f["timeout"][1], "throughput.timeout", 1, 600)
-        if "timeout" in f
-        else base.timeout
+    timeout = ctx.optional(
+        f, "timeout", "throughput", lambda n, p: ctx.duration(n, p, 1, 600), base.timeout
     )
-    budget = (
-        ctx.size(f["daily_budget"][1], "throughput.daily_budget", 0, _MAX_TRANSFER)
-        if "daily_budget" in f
-        else base.daily_budget
+    budget = ctx.optional(
+        f,
+        "daily_budget",
+        "throughput",
+        lambda n, p: ctx.size(n, p, 0, _MAX_TRANSFER),
+        base.daily_budget,
     )
     targets: list[ThroughputTarget] = []
     if "targets" in f:
@@ -736,10 +739,8 @@ def _parse_throughput(ctx: _Ctx, node: Node) -> ThroughputSettings:
                 if ("upload_url" in tf)
                 else ""
             )
-            upload_size = (
-                ctx.size(tf["upload_size"][1], f"{path}.upload_size", 1, _MAX_TRANSFER)
-                if "upload_size" in tf
-                else 0
+            upload_size = ctx.optional(
+                tf, "upload_size", path, lambda n, p: ctx.size(n, p, 1, _MAX_TRANSFER), 0
             )
             if bool(upload_url) != bool(upload_size):
                 where = tf.get("upload_url", tf.get("upload_size"))
@@ -753,10 +754,8 @@ def _parse_throughput(ctx: _Ctx, node: Node) -> ThroughputSettings:
                     name=name,
                     url=_web_url(ctx, tf["url"][1], f"{path}.url"),
                     size=ctx.size(tf["size"][1], f"{path}.size", 1, _MAX_TRANSFER),
-                    group=(
-                        ctx.choice(tf["group"][1], f"{path}.group", GROUPS)
-                        if "group" in tf
-                        else "ozon"
+                    group=ctx.optional(
+                        tf, "group", path, lambda n, p: ctx.choice(n, p, GROUPS), "ozon"
                     ),
                     upload_url=upload_url,
                     upload_size=upload_size,
@@ -772,16 +771,14 @@ def _parse_throughput(ctx: _Ctx, node: Node) -> ThroughputSettings:
             for i, sn in enumerate(ctx.sequence(sf["servers"][1], "throughput.speedtest.servers")):
                 servers.append(ctx.integer(sn, f"throughput.speedtest.servers[{i}]", 1, 2**31))
         speedtest = SpeedtestSettings(
-            enabled=(
-                ctx.boolean(sf["enabled"][1], "throughput.speedtest.enabled")
-                if "enabled" in sf
-                else False
-            ),
+            enabled=ctx.optional(sf, "enabled", "throughput.speedtest", ctx.boolean, False),
             servers=tuple(servers),
-            estimate=(
-                ctx.size(sf["estimate"][1], "throughput.speedtest.estimate", 1, _MAX_TRANSFER)
-                if "estimate" in sf
-                else speedtest.estimate
+            estimate=ctx.optional(
+                sf,
+                "estimate",
+                "throughput.speedtest",
+                lambda n, p: ctx.size(n, p, 1, _MAX_TRANSFER),
+                speedtest.estimate,
             ),
         )
     for t in targets:
