@@ -153,6 +153,26 @@ WORDS: dict[str, dict[str, str]] = {
     "state_unknown": {"en": "no data", "ru": "нет данных", "zh": "无数据"},
     "running": {"en": "Checking", "ru": "Проверяем", "zh": "正在检查"},
     "done": {"en": "done", "ru": "готово", "zh": "完成"},
+    # throughput and path (ozon-probe check --throughput/--path)
+    "throughput": {"en": "Throughput", "ru": "Скорость", "zh": "带宽"},
+    "measuring": {"en": "Measuring throughput", "ru": "Измеряем скорость", "zh": "正在测速"},
+    "no_throughput": {
+        "en": "no throughput test configured (throughput.targets, throughput.speedtest)",
+        "ru": "тесты скорости не настроены (throughput.targets, throughput.speedtest)",
+        "zh": "未配置测速 (throughput.targets, throughput.speedtest)",
+    },
+    "refused_budget": {
+        "en": "not run: the daily data budget is spent",
+        "ru": "не запущен: дневной лимит трафика исчерпан",
+        "zh": "未运行：今日流量预算已用完",
+    },
+    "refused_other": {
+        "en": "not run: another test or probe round was running",
+        "ru": "не запущен: шёл другой тест или раунд проверок",
+        "zh": "未运行：另一个测试或探测正在进行",
+    },
+    "download": {"en": "download", "ru": "загрузка", "zh": "下载"},
+    "upload": {"en": "upload", "ru": "отдача", "zh": "上传"},
 }
 
 

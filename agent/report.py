@@ -40,33 +40,6 @@ class Progress:
             self.out.write(f"\r\033[K{word('running', self.lang)}: {word('done', self.lang)}\n")
 
 
-_TP_WORDS = {
-    "throughput": {"en": "Throughput", "ru": "Скорость", "zh": "带宽"},
-    "measuring": {"en": "Measuring throughput", "ru": "Измеряем скорость", "zh": "正在测速"},
-    "none": {
-        "en": "no throughput test configured (throughput.targets, throughput.speedtest)",
-        "ru": "тесты скорости не настроены (throughput.targets, throughput.speedtest)",
-        "zh": "未配置测速 (throughput.targets, throughput.speedtest)",
-    },
-    "refused_budget": {
-        "en": "not run: the daily data budget is spent",
-        "ru": "не запущен: дневной лимит трафика исчерпан",
-        "zh": "未运行：今日流量预算已用完",
-    },
-    "refused_other": {
-        "en": "not run: another test or probe round was running",
-        "ru": "не запущен: шёл другой тест или раунд проверок",
-        "zh": "未运行：另一个测试或探测正在进行",
-    },
-    "download": {"en": "download", "ru": "загрузка", "zh": "下载"},
-    "upload": {"en": "upload", "ru": "отдача", "zh": "上传"},
-}
-
-
-def _tp(key: str, lang: str) -> str:
-    return _TP_WORDS[key].get(lang, _TP_WORDS[key]["en"])
-
-
 class ThroughputProgress:
     """One line per test while it runs (tests take seconds each; a silent terminal worries)."""
 
@@ -76,12 +49,12 @@ class ThroughputProgress:
 
     def __call__(self, name: str) -> None:
         if self.live:
-            self.out.write(f"\r\033[K{_tp('measuring', self.lang)}: {name} ...")
+            self.out.write(f"\r\033[K{word('measuring', self.lang)}: {name} ...")
             self.out.flush()
 
     def close(self) -> None:
         if self.live:
-            self.out.write(f"\r\033[K{_tp('measuring', self.lang)}: {word('done', self.lang)}\n")
+            self.out.write(f"\r\033[K{word('measuring', self.lang)}: {word('done', self.lang)}\n")
 
 
 def _mbit(bps: float | None) -> str:
@@ -203,9 +176,9 @@ def print_report(doc: dict[str, Any], lang: str, out: TextIO) -> None:
 
 
 def print_throughput(tp: dict[str, Any], lang: str, out: TextIO) -> None:
-    out.write(f"\n{_tp('throughput', lang)}:\n")
+    out.write(f"\n{word('throughput', lang)}:\n")
     if not tp["planned"]:
-        out.write(f"  {_tp('none', lang)}\n")
+        out.write(f"  {word('no_throughput', lang)}\n")
         return
     done = {r["target"] for r in tp["results"]}
     for r in tp["results"]:
@@ -214,11 +187,11 @@ def print_throughput(tp: dict[str, Any], lang: str, out: TextIO) -> None:
         for direction in ("download", "upload"):
             if direction in r:
                 rate = r[direction]["bytes_per_second"]
-                parts.append(f"{_tp(direction, lang)} {_mbit(rate)}")
+                parts.append(f"{word(direction, lang)} {_mbit(rate)}")
         figures = ", ".join(parts) or (r["error"] or "")
         tail = f"  ({r['detail']})" if r["detail"] else ""
         out.write(f"  {mark} {r['target']:<14} {figures}{tail}\n")
-    why = _tp("refused_budget" if "budget" in tp["refused"] else "refused_other", lang)
+    why = word("refused_budget" if "budget" in tp["refused"] else "refused_other", lang)
     for name in tp["planned"]:
         if name not in done:
             out.write(f"  - {name:<14} {why}\n")
