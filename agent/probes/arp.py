@@ -28,12 +28,6 @@ async def probe(target: Target, ctx: ProbeContext) -> ProbeResult:
     except ProbeError as e:
         return finish(target, KIND, ctx, started, error=e.category, detail=e.detail,
                       address=address)  # fmt: skip
-    except OSError as e:
-        category = (
-            ErrorCategory.UNREACHABLE if "network" in str(e).lower() else ErrorCategory.INTERNAL
-        )
-        return finish(target, KIND, ctx, started, error=category, detail=f"ARP: {e}",
-                      address=address)  # fmt: skip
     data = ArpData(answer.answered, answer.mac, answer.seconds)
     if not answer.answered:
         detail = f"no ARP answer on {answer.interface}"

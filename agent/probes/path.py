@@ -52,7 +52,9 @@ def _pool(lane: str) -> concurrent.futures.ThreadPoolExecutor:
 
 
 async def run_scapy(fn: Callable[..., T], *args: Any, lane: str = "trace", **kwargs: Any) -> T:
-    """Run a blocking scapy function in its lane's thread; no raw socket -> `permission`."""
+    """Run a blocking scapy function in its lane's thread. Its OSErrors become ProbeErrors here,
+    once for every scapy probe: no raw socket -> `permission`, no route -> `unreachable`, any
+    other -> `internal`."""
     loop = asyncio.get_running_loop()
     try:
         return await loop.run_in_executor(_pool(lane), lambda: fn(*args, **kwargs))
@@ -61,7 +63,10 @@ async def run_scapy(fn: Callable[..., T], *args: Any, lane: str = "trace", **kwa
     except OSError as e:
         if e.errno in (errno.EPERM, errno.EACCES):
             raise ProbeError(ErrorCategory.PERMISSION, "raw sockets need CAP_NET_RAW") from None
-        raise
+        category = categorize_os_error(e)
+        if category not in (ErrorCategory.UNREACHABLE, ErrorCategory.TIMEOUT):
+            category = ErrorCategory.INTERNAL
+        raise ProbeError(category, f"scapy: {e}") from None
 
 
 async def target_address(target: Target, ctx: ProbeContext) -> str:
@@ -117,9 +122,6 @@ async def probe(target: Target, ctx: ProbeContext) -> ProbeResult:
     except ProbeError as e:
         return finish(target, KIND, ctx, started, error=e.category, detail=e.detail,
                       address=address)  # fmt: skip
-    except OSError as e:
-        return finish(target, KIND, ctx, started, error=ErrorCategory.INTERNAL,
-                      detail=f"scapy: {e}", address=address)  # fmt: skip
     data = PathData(tuple(traces))
     reached = [t for t in traces if t.reached]
     if not reached:

@@ -26,9 +26,6 @@ async def probe(target: Target, ctx: ProbeContext) -> ProbeResult:
     except ProbeError as e:
         return finish(target, KIND, ctx, started, error=e.category, detail=e.detail,
                       address=address)  # fmt: skip
-    except OSError as e:
-        return finish(target, KIND, ctx, started, error=ErrorCategory.INTERNAL,
-                      detail=f"scapy: {e}", address=address)  # fmt: skip
     data = PmtuData(found.mtu, found.reported, found.probes)
     if found.mtu is None:
         return finish(target, KIND, ctx, started, address=address, data=data,
