@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from agent.config import Config, ConfigError, expand_resolvers, load_config, system_nameservers
+from agent.config import Config, ConfigError, load_config
 from agent.diagnosis import Diagnoser
 from agent.exporter import make_registry
 from agent.results import ProbeResult
@@ -52,21 +52,24 @@ class Agent:
             self.registry, healthy=self.healthy, status=self.status, page=self._page
         )
         self._stopping: asyncio.Event | None = None
-        self._publish_config()
+        self.store.set_extra("resolvers", self.scheduler.resolvers)
         self.store.set_extra("reload_ok", True)
         self.store.set_extra("reload_at", time.time())
 
-    def _publish_config(self) -> None:
-        nameservers = system_nameservers(self.scheduler.resolv_conf)
-        self.store.set_extra("resolvers", expand_resolvers(self.config.resolvers, nameservers))
-
-    def _after_round(self, kind: str, results: list[ProbeResult]) -> None:
-        if kind == "icmp" and self.scheduler.icmp.mode:
+    def refresh(self) -> None:
+        """Publish what the last rounds learned about this machine and decide the verdict
+        again: after every round in the daemon, once after `check`'s single round."""
+        if self.scheduler.icmp.mode:
             self.store.set_extra("icmp_mode", self.scheduler.icmp.mode)
+        # the resolvers the probes really asked (resolv.conf is re-read every round)
+        self.store.set_extra("resolvers", self.scheduler.resolvers)
         before = self.diagnoser.current.cause if self.diagnoser.current else None
         diag = self.diagnoser.update()
         if diag.cause != before:
             log.info("verdict: %s (%s)", diag.cause, diag.summary)
+
+    def _after_round(self, kind: str, results: list[ProbeResult]) -> None:
+        self.refresh()
         for r in results:
             if not r.ok and r.error is not None:
                 log.debug("%s %s failed: %s %s", r.kind, r.target, r.error.value, r.detail)
@@ -107,7 +110,7 @@ class Agent:
         self.config = new
         self.diagnoser.replace_config(new)
         await self.scheduler.replace_config(new)
-        self._publish_config()
+        self.store.set_extra("resolvers", self.scheduler.resolvers)
         self.store.set_extra("reload_ok", True)
         self.store.set_extra("reload_at", time.time())
         log.info("reloaded %s: %d targets", self.config_path, len(new.targets))

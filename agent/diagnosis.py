@@ -480,7 +480,8 @@ class Diagnoser:
             return verdict(
                 "isp",
                 where,
-                gw_reach_text(gw_reach) + (home_reach.negative + home_reach.silent_resolvers)[:4],
+                [text for _, text in gw_reach.positive[:1]]
+                + (home_reach.negative + home_reach.silent_resolvers)[:4],
                 True,
             )
         if home != RUSSIA and russia_reach.state == DOWN:
@@ -629,10 +630,6 @@ class Diagnoser:
 
 def _rounds(n: int) -> str:
     return f"{n} round" if n == 1 else f"{n} rounds"
-
-
-def gw_reach_text(gw: _Reach) -> list[str]:
-    return [text for _, text in gw.positive[:1]]
 
 
 def _say(r: ProbeResult) -> str:

@@ -113,7 +113,7 @@ async def run_check(
         progress.total += sum(len(sched.targets(k)) for k in path_kinds)
         await sched.run_once(path_kinds)
     progress.close()
-    agent._after_round("icmp", [])
+    agent.refresh()
     tp_doc: dict[str, Any] | None = None
     if throughput:
         # `check` asks explicitly: the tests run even when the daemon's schedule is off, but

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Mapping
 from agent.config import (
     Config,
     KindSettings,
+    Resolver,
     Target,
     expand_resolvers,
     system_nameservers,
@@ -75,6 +76,7 @@ class Scheduler:
         self._tasks: list[asyncio.Task[None]] = []
         self._semaphore = asyncio.Semaphore(config.max_concurrency)
         self.last_round_at = 0.0
+        self._resolvers: list[Resolver] | None = None
         # throughput coordination (see the module docstring)
         self.budget = throughput_probe.Budget(config.throughput.daily_budget)
         self._in_flight = 0
@@ -86,8 +88,18 @@ class Scheduler:
 
     # -- one round ---------------------------------------------------------------------------
 
+    @property
+    def resolvers(self) -> list[Resolver]:
+        """The resolvers as the last round expanded them ("system" -> /etc/resolv.conf's)."""
+        if self._resolvers is None:
+            self._resolvers = expand_resolvers(
+                self.config.resolvers, system_nameservers(self.resolv_conf)
+            )
+        return self._resolvers
+
     def context(self, kind: str) -> ProbeContext:
         nameservers = system_nameservers(self.resolv_conf)
+        self._resolvers = expand_resolvers(self.config.resolvers, nameservers)
         if kind == "seller_api":
             sa = self.config.seller_api
             settings = KindSettings(interval=sa.interval, timeout=sa.timeout)
@@ -97,7 +109,7 @@ class Scheduler:
         return ProbeContext(
             config=self.config,
             settings=settings,
-            resolvers=expand_resolvers(self.config.resolvers, nameservers),
+            resolvers=self._resolvers,
             system_nameservers=nameservers,
             icmp=self.icmp,
             secrets=creds,
@@ -292,6 +304,7 @@ class Scheduler:
         """Swap to a new, already validated config: restart the loops, drop removed series."""
         await self.stop()
         self.config = config
+        self._resolvers = None
         self._semaphore = asyncio.Semaphore(config.max_concurrency)
         keep = {(k, t.name) for k in KIND_ORDER for t in config.targets_for(k)}
         keep |= {("seller_api", t.name) for t in self.targets("seller_api")}
