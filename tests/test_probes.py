@@ -112,15 +112,17 @@ def test_dns_lying_system_resolver_is_flagged() -> None:
 
 
 def test_dns_same_network_is_not_a_lie() -> None:
-    # geo-balanced CDNs give different addresses of one /24 to different resolvers
-    with DnsServer({"st.ozone.ru": ["198.19.10.5"]}) as a, DnsServer({"st.ozone.ru": ["198.19.10.6"]}) as b, \
-            DnsServer({"st.ozone.ru": ["198.19.10.7"]}) as c:  # fmt: skip
-        answers = [
-            dns_probe.ResolverAnswer(n, True, 0.01, (ip,))
-            for n, ip in (("a", "198.19.10.5"), ("b", "198.19.10.6"), ("c", "198.19.10.7"))
-        ]
-        assert not any(x.disagrees for x in dns_probe.flag_disagreement(answers))
-        del a, b, c
+    # geo-balanced CDNs give different addresses of one /24 to different resolvers; a resolver
+    # whose answer is in another network while the rest agree is flagged
+    with DnsServer({"seller.ozon.ru": ["198.19.10.5"]}) as a, \
+            DnsServer({"seller.ozon.ru": ["198.19.10.6"]}) as b, \
+            DnsServer({"seller.ozon.ru": ["198.19.10.7"]}) as c, \
+            DnsServer({"seller.ozon.ru": ["203.0.113.7"]}) as odd:  # fmt: skip
+        r = dns_once([("system", a), ("yandex", b), ("google", c)], system="system")
+        assert r.ok and not any(x.disagrees for x in r.data.answers)  # type: ignore[union-attr]
+        r = dns_once([("system", a), ("yandex", b), ("google", c), ("odd", odd)], system="system")
+        flags = {x.resolver: x.disagrees for x in r.data.answers}  # type: ignore[union-attr]
+        assert r.ok and flags == {"system": False, "yandex": False, "google": False, "odd": True}
 
 
 # -- ICMP -----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 
 def log(component: str, message: str) -> None:
@@ -113,6 +113,32 @@ class ConnectionTracker:
             # The handler thread that owns the socket closes it.
             with contextlib.suppress(OSError):
                 socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+class ServerGroup:
+    """The listeners of one test server (UDP+TCP, or several ports) stopped together.
+    Subclasses set `tracker` and `_servers` and implement `start()`."""
+
+    tracker: ConnectionTracker
+    _servers: list[socketserver.BaseServer]
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Stop listening and cut every open connection, hanging ones included (this also
+        wakes handlers sleeping in a delay)."""
+        self.tracker.cut_all()
+        for server in self._servers:
+            server.shutdown()
+            server.server_close()
+        self._servers = []
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 class QuietServerMixin:

@@ -53,6 +53,7 @@ from .common import (
     ConnectionTracker,
     ModeFile,
     QuietServerMixin,
+    ServerGroup,
     family_for,
     log,
     parse_hostport,
@@ -189,7 +190,7 @@ class _TCPServer(QuietServerMixin, socketserver.ThreadingTCPServer):
         super().__init__(address, _TCPHandler)
 
 
-class DnsServer:
+class DnsServer(ServerGroup):
     def __init__(
         self,
         zone: Mapping[str, Sequence[str]] | None = None,
@@ -267,19 +268,6 @@ class DnsServer:
         serve_in_thread(udp, f"dns-udp-{self.port}")
         serve_in_thread(tcp, f"dns-tcp-{self.port}")
         return self
-
-    def stop(self) -> None:
-        self.tracker.cut_all()  # also wakes handlers sleeping in "delay"
-        for server in self._servers:
-            server.shutdown()
-            server.server_close()
-        self._servers = []
-
-    def __enter__(self) -> DnsServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # --- the DNS logic -------------------------------------------------------
 

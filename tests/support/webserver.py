@@ -58,6 +58,7 @@ from .common import (
     ConnectionTracker,
     ModeFile,
     QuietServerMixin,
+    ServerGroup,
     family_for,
     log,
     parse_hostport,
@@ -355,7 +356,7 @@ class _Listener(QuietServerMixin, socketserver.ThreadingTCPServer):
         super().__init__(address, _Handler)
 
 
-class WebServer:
+class WebServer(ServerGroup):
     def __init__(
         self,
         tls: tuple[str | Path, str | Path] | None = None,
@@ -476,20 +477,6 @@ class WebServer:
         for server in self._servers:
             serve_in_thread(server, f"web-{server.server_address[1]}")
         return self
-
-    def stop(self) -> None:
-        """Stop listening and cut every open connection, hanging ones included."""
-        self.tracker.cut_all()
-        for server in self._servers:
-            server.shutdown()
-            server.server_close()
-        self._servers = []
-
-    def __enter__(self) -> WebServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
