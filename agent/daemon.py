@@ -1,27 +1,26 @@
-"""The long-running agent: scheduler + store + diagnosis + HTTP server, with signal handling.
+"""The long-running agent: the Runtime (scheduler, store, diagnosis) plus the HTTP server and
+signal handling.
 
 SIGHUP reloads the config file; a broken file is refused with one log line and the running
-config stays. SIGTERM and SIGINT stop cleanly.
+config stays. Reloads are serialized: one at a time, and a burst of signals while one runs
+collapses into one more reload of the newest file. SIGTERM and SIGINT stop cleanly.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-import os
 import signal
 import time
 from collections.abc import Mapping
 from typing import Any
 
 from agent.config import Config, ConfigError, load_config
-from agent.diagnosis import Diagnoser
 from agent.exporter import make_registry
-from agent.results import ProbeResult
-from agent.scheduler import Scheduler
-from agent.server import AgentServer
-from agent.statuspage import render_page
-from agent.store import ResultStore
+from agent.runtime import Runtime
+from agent.web.page import render_page
+from agent.web.server import AgentServer
 
 log = logging.getLogger("ozon_probe")
 
@@ -32,101 +31,128 @@ class Agent:
         config: Config,
         config_path: str | None = None,
         environ: Mapping[str, str] | None = None,
+        state_dir: str | None = None,
     ) -> None:
-        self.config = config
         self.config_path = config_path
-        self.store = ResultStore()
-        self.diagnoser = Diagnoser(config, self.store)
-        env = dict(os.environ if environ is None else environ)
-        self.scheduler = Scheduler(
-            config,
-            self.store,
-            environ=env,
-            on_round=self._after_round,
-            # where the system resolvers are listed: systemd-resolved users may point this at
-            # /run/systemd/resolve/resolv.conf to probe the real upstreams, tests at their own
-            resolv_conf=env.get("OZON_PROBE_RESOLV_CONF", "/etc/resolv.conf"),
-        )
-        self.registry = make_registry(self.store, lambda: self.config)
+        self.runtime = Runtime(config, environ)
+        self.runtime.open_journal(state_dir)
+        self.registry = make_registry(self.runtime)
         self.server = AgentServer(
-            self.registry, healthy=self.healthy, status=self.status, page=self._page
+            self.registry,
+            healthy=self.runtime.healthy,
+            status=self.status,
+            page=self._page,
+            discovery=self._discovery,
+            auth=config.listen_auth,
+            # a reload, refused or not, shows in the very next scrape, not a second-old render
+            metrics_epoch=lambda: self.runtime.reload_epoch,
+            routes={
+                "/api/history": self._history,
+                "/api/incidents": self._incidents,
+                "/report": self._report,
+            },
         )
         self._stopping: asyncio.Event | None = None
-        self.store.set_extra("resolvers", self.scheduler.resolvers)
-        self.store.set_extra("reload_ok", True)
-        self.store.set_extra("reload_at", time.time())
+        self._reload_wanted = asyncio.Event()
 
-    def refresh(self) -> None:
-        """Publish what the last rounds learned about this machine and decide the verdict
-        again: after every round in the daemon, once after `check`'s single round."""
-        if self.scheduler.icmp.mode:
-            self.store.set_extra("icmp_mode", self.scheduler.icmp.mode)
-        # the resolvers the probes really asked (resolv.conf is re-read every round)
-        self.store.set_extra("resolvers", self.scheduler.resolvers)
-        before = self.diagnoser.current.cause if self.diagnoser.current else None
-        diag = self.diagnoser.update()
-        if diag.cause != before:
-            log.info("verdict: %s (%s)", diag.cause, diag.summary)
+    @property
+    def config(self) -> Config:
+        return self.runtime.config
 
-    def _after_round(self, kind: str, results: list[ProbeResult]) -> None:
-        self.refresh()
-        for r in results:
-            if not r.ok and r.error is not None:
-                log.debug("%s %s failed: %s %s", r.kind, r.target, r.error.value, r.detail)
-
-    def healthy(self) -> tuple[bool, str]:
-        if not self.scheduler.last_round_at:
-            return True, "starting"
-        # only the kinds that run: an unused kind's long interval must not loosen the check
-        longest = max([self.scheduler.interval(k) for k in self.scheduler.kinds()] + [1.0])
-        age = time.time() - self.scheduler.last_round_at
-        if age > 3 * longest + 30:
-            return False, f"no probe round finished for {age:.0f}s"
-        return True, "ok"
-
-    def status(self) -> dict[str, Any]:
-        return self.diagnoser.status_document()
+    def status(self, lang: str = "en") -> dict[str, Any]:
+        return self.runtime.status(lang)
 
     def _page(self, environ: dict[str, Any]) -> tuple[str, bytes]:
-        return render_page(self.status(), environ)
+        return render_page(self.runtime, environ)
+
+    def _history(self, environ: dict[str, Any]) -> tuple[str, bytes]:
+        from agent.journal_api import history_document
+
+        doc = history_document(self.runtime.journal) if self.runtime.journal else {}
+        return "application/json; charset=utf-8", json.dumps(doc, ensure_ascii=False).encode()
+
+    def _incidents(self, environ: dict[str, Any]) -> tuple[str, bytes]:
+        from agent.journal_api import incidents_document
+
+        since = time.time() - 7 * 86400
+        doc = incidents_document(self.runtime.journal, since) if self.runtime.journal else {}
+        return "application/json; charset=utf-8", json.dumps(doc, ensure_ascii=False).encode()
+
+    def _report(self, environ: dict[str, Any]) -> tuple[str, bytes]:
+        """The last day's report as one printable HTML file, in the page's language."""
+        from agent.i18n import describe
+        from agent.journal_report import build_report, render
+        from agent.web.page import page_lang
+
+        lang = page_lang(environ)
+        journal = self.runtime.journal
+        if journal is None:
+            return "text/plain; charset=utf-8", b"no journal\n"
+        report = build_report(
+            journal,
+            since=time.time() - 86400,
+            lang=lang,
+            tz=self.config.site.timezone or None,
+            describe=describe,
+            site=self.config.site.name,
+        )
+        return "text/html; charset=utf-8", render(report, "html", lang).encode()
+
+    def _discovery(self, environ: dict[str, Any]) -> list[dict[str, Any]]:
+        """The agent as one Prometheus scrape target (http_sd_configs), labelled with its site
+        and country, so that every series a central store receives says where it was seen."""
+        host = str(environ.get("HTTP_HOST") or f"{self.config.listen_host}:{self.server.port}")
+        site = self.config.site
+        return [{"targets": [host], "labels": {"site": site.name, "country": site.country}}]
 
     async def reload(self) -> bool:
         if self.config_path is None:
             log.info("SIGHUP: running the built-in default profile; nothing to reload")
             return True
         try:
-            new = load_config(self.config_path)
+            # parsed off the event loop: a large file must not stall the probes' timing
+            new = await asyncio.to_thread(load_config, self.config_path)
+            # a kind whose extra is missing would fail every round: refused like a bad file
+            from agent.extras import first_line, missing_extras
+
+            if problems := missing_extras(new):
+                raise ConfigError(first_line(problems))
         except ConfigError as e:
             log.error("reload refused, the running config stays: %s", e)
-            self.store.set_extra("reload_ok", False)
-            self.store.set_extra("reload_at", time.time())
+            self.runtime.reload_result(False)
             return False
-        if (new.listen_host, new.listen_port, new.listen_tls) != (
-            self.config.listen_host,
-            self.config.listen_port,
-            self.config.listen_tls,
+        old = self.config
+        if (new.listen_host, new.listen_port, new.listen_tls, new.listen_auth) != (
+            old.listen_host,
+            old.listen_port,
+            old.listen_tls,
+            old.listen_auth,
         ):
-            log.warning("reload: listen and listen_tls changes take effect after a restart")
-        self.config = new
-        self.diagnoser.replace_config(new)
-        await self.scheduler.replace_config(new)
-        self.store.set_extra("resolvers", self.scheduler.resolvers)
-        self.store.set_extra("reload_ok", True)
-        self.store.set_extra("reload_at", time.time())
+            log.warning(
+                "reload: listen, listen_tls and listen_auth changes take effect after a restart"
+            )
+        self.runtime.replace_config(new)
+        await self.runtime.scheduler.replace_config(new)
+        self.runtime.reload_result(True)
         log.info("reloaded %s: %d targets", self.config_path, len(new.targets))
         return True
+
+    async def _reloader(self) -> None:
+        """One reload at a time: a SIGHUP during a reload is remembered (once), and served
+        after it, with the file as it is then."""
+        while True:
+            await self._reload_wanted.wait()
+            self._reload_wanted.clear()
+            try:
+                await self.reload()
+            except Exception:  # a reload must never take the probing down
+                log.exception("reload failed; the running config stays")
+                self.runtime.reload_result(False)
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
-        pending: set[asyncio.Task[bool]] = set()
-
-        def on_hup() -> None:
-            task = asyncio.create_task(self.reload())
-            pending.add(task)
-            task.add_done_callback(pending.discard)
-
-        loop.add_signal_handler(signal.SIGHUP, on_hup)
+        loop.add_signal_handler(signal.SIGHUP, self._reload_wanted.set)
         loop.add_signal_handler(signal.SIGTERM, self._stopping.set)
         loop.add_signal_handler(signal.SIGINT, self._stopping.set)
         c = self.config
@@ -138,15 +164,23 @@ class Agent:
         scheme = "https" if c.listen_tls else "http"
         log.info(
             "ozon-probe running %s: %d targets; metrics at %s://%s:%d/metrics",
-            c.source, len(c.targets), scheme, c.listen_host, self.server.port,
-        )  # fmt: skip
-        self.scheduler.start()
+            c.source,
+            len(c.targets),
+            scheme,
+            c.listen_host,
+            self.server.port,
+        )
+        self.runtime.scheduler.start()
+        reloader = asyncio.create_task(self._reloader(), name="reload")
+        fleet = asyncio.create_task(self.runtime.fleet_loop(), name="fleet")
         await self._stopping.wait()
         log.info("stopping")
-        await self.scheduler.stop()
+        reloader.cancel()
+        fleet.cancel()
+        await self.runtime.scheduler.stop()
         self.server.stop()
         return 0
 
 
-def run_agent(config: Config, config_path: str | None) -> int:
-    return asyncio.run(Agent(config, config_path).run())
+def run_agent(config: Config, config_path: str | None, state_dir: str | None = None) -> int:
+    return asyncio.run(Agent(config, config_path, state_dir=state_dir).run())

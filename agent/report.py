@@ -12,10 +12,12 @@ from dataclasses import replace
 from typing import Any, TextIO
 
 from agent.config import Config
-from agent.daemon import Agent
-from agent.diagnosis import LAYERS
 from agent.i18n import cause_text, detect_lang, state_word, word
-from agent.results import ProbeResult, probe_details
+from agent.lang import display_width, pad
+from agent.probes import KINDS, Lane
+from agent.results import ProbeResult
+from agent.runtime import Runtime
+from agent.vocabulary import Layer
 
 _MARK = {"ok": "✓", "degraded": "!", "down": "✗", "unknown": "?"}
 
@@ -61,27 +63,25 @@ def _mbit(bps: float | None) -> str:
     return "-" if bps is None else f"{bps * 8 / 1e6:.1f} Mbit/s"
 
 
-PATH_KINDS = ("arp", "path", "pmtu")
-
-
 def with_path_probes(config: Config) -> Config:
-    """`check --path`: trace and MTU-probe every Ozon host once (one target per host), ARP the
-    gateway, whatever the config says; traces run one at a time, so the timeout grows with
-    their number."""
-    seen: set[str] = set()
+    """`check --path`: every kind that `check --path` adds (traces and MTU probes for each
+    Ozon host, ARP for the gateway), once per host, whatever the config says; a kind whose
+    probes queue up behind each other gets a longer timeout."""
+    added: dict[str, set[str]] = {}
     targets = []
     for t in config.targets:
-        extra: tuple[str, ...] = ()
-        if t.group == "ozon" and t.host not in seen:
-            seen.add(t.host)
-            extra = ("path", "pmtu")
-        elif t.group == "gateway":
-            extra = ("arp",)
-        targets.append(replace(t, probes=t.probes + tuple(k for k in extra if k not in t.probes)))
+        extra = []
+        for name, spec in KINDS.items():
+            hosts = added.setdefault(name, set())
+            if t.group in spec.path_groups and t.host not in hosts and name not in t.probes:
+                hosts.add(t.host)
+                extra.append(name)
+        targets.append(replace(t, probes=t.probes + tuple(extra)))
     probes = dict(config.probes)
-    n = max(1, len(seen))
-    path = probes["path"]
-    probes["path"] = replace(path, timeout=max(path.timeout, 15.0 * path.packets / 3 * n))
+    for name, hosts in added.items():
+        stretch = KINDS[name].stretch
+        if stretch is not None and name in probes:
+            probes[name] = stretch(probes[name], max(1, len(hosts)))
     return replace(config, targets=tuple(targets), probes=probes)
 
 
@@ -92,28 +92,41 @@ async def run_check(
     lang: str | None,
     throughput: bool = False,
     path: bool = False,
+    state_dir: str | None = None,
 ) -> int:
     lang = lang or detect_lang()
     if path:
         config = with_path_probes(config)
-    agent = Agent(config)
+    rt = Runtime(config)
+    # the journal: this check is recorded (as a manual one), and it shares the daemon's
+    # throughput budget for the day
+    rt.open_journal(state_dir)
+    rt.manual = True
     # one round is all `check` has: a soft fault seen in it is reported, not waited for
-    agent.diagnoser.min_streak = 1
-    sched = agent.scheduler
-    total = sum(len(sched.targets(k)) for k in sched.kinds())
-    progress = Progress(total, lang, sys.stderr)
+    rt.diagnoser.min_streak = 1
+    sched = rt.scheduler
+    progress = Progress(0, lang, sys.stderr)
     sched.on_result = progress
     sched.on_round = None
-    kinds = [k for k in sched.kinds() if k not in PATH_KINDS]
-    path_kinds = [k for k in sched.kinds() if k in PATH_KINDS]
+    # packet-level kinds after the round, not with it: traces take seconds each and send
+    # bursts of packets that would disturb the latency figures
+    kinds = [k for k in sched.kinds() if KINDS[k].lane is Lane.ROUND]
+    packet_kinds = [k for k in sched.kinds() if KINDS[k].lane is Lane.PACKET]
     progress.total = sum(len(sched.targets(k)) for k in kinds)
     await sched.run_once(kinds)
-    if path_kinds:
-        # after the round, not with it: traces take seconds each and send bursts of packets
-        progress.total += sum(len(sched.targets(k)) for k in path_kinds)
-        await sched.run_once(path_kinds)
+    for _ in range(CHECK_MORE_ROUNDS):
+        # a rule that holds wants another round (silence for a name must be seen three
+        # times, a failure wants a control's answer after it): give it one, or two
+        if rt.refresh().held is None:
+            break
+        progress.total += sum(len(sched.targets(k)) for k in kinds)
+        await sched.run_once(kinds)
+    if packet_kinds:
+        progress.total += sum(len(sched.targets(k)) for k in packet_kinds)
+        await sched.run_once(packet_kinds)
     progress.close()
-    agent.refresh()
+    rt.refresh()
+    await rt.ask_fleet()
     tp_doc: dict[str, Any] | None = None
     if throughput:
         # `check` asks explicitly: the tests run even when the daemon's schedule is off, but
@@ -122,7 +135,7 @@ async def run_check(
         planned = [t.name for _, t, _ in sched.throughput_plan()]
         results = await sched.run_throughput(on_start=tp_progress)
         tp_progress.close()
-        refused = dict(agent.store.snapshot().throughput_refused)
+        refused = dict(rt.tally.snapshot().throughput_refused)
         tp_doc = {
             "planned": planned,
             "refused": refused,
@@ -134,12 +147,15 @@ async def run_check(
                     "ok": r.ok,
                     "error": r.error.value if r.error else None,
                     "detail": r.detail,
-                    **probe_details(r),
+                    **KINDS[r.kind].details(r),
                 }
                 for r in results
             ],
         }
-    doc = agent.status()
+    doc = rt.status(lang)
+    # a rule held its verdict in the only round `check` has (silence for a name, waiting for
+    # proof): that is no "ok", and the seller must not read it as one
+    doc["decided"] = not (doc["rule"] == 0 and doc["reasons"]["held"] is not None)
     if tp_doc is not None:
         doc["throughput"] = tp_doc
     if as_json:
@@ -147,32 +163,52 @@ async def run_check(
     else:
         print_report(doc, lang, sys.stdout)
         if path:
-            print_path(doc, sys.stdout)
+            print_path(doc, lang, sys.stdout)
         if tp_doc is not None:
             print_throughput(tp_doc, lang, sys.stdout)
-    return 0 if doc["cause"] == "ok" else 1
+    return 0 if doc["cause"] == "ok" and doc["decided"] else 1
+
+
+#: extra rounds `check` runs while the diagnosis holds (3 rounds in all: what silence for a
+#: name needs before it is called filtering)
+CHECK_MORE_ROUNDS = 2
 
 
 def print_report(doc: dict[str, Any], lang: str, out: TextIO) -> None:
     what, todo = cause_text(doc["cause"], lang)
-    out.write(f"\n{word('title', lang)}  [{doc['site']}]\n\n")
-    out.write(f"{word('layers', lang)}:\n")
-    for layer in LAYERS:
+    if not doc.get("decided", True):
+        what, todo = word("undecided", lang), word("undecided_todo", lang)
+    checked = doc.get("evaluated_text") or {}
+    out.write(f"\n{word('title', lang)}  [{doc['site']}]\n")
+    if checked.get("local"):
+        # the record of the error, with its time: the seller's and Moscow's (Ozon's support)
+        out.write(
+            f"{word('checked_at', lang)}: {checked['local']}"
+            f" ({word('moscow', lang)} {checked['moscow']})\n"
+        )
+    out.write(f"\n{word('layers', lang)}:\n")
+    for layer in Layer:
         state = doc["layers"].get(layer, "unknown")
-        out.write(f"  {_MARK[state]} {word(layer, lang):<28} {state_word(state, lang)}\n")
+        out.write(f"  {_MARK[state]} {pad(word(layer, lang), 28)} {state_word(state, lang)}\n")
     if doc["services"]:
         out.write(f"\n{word('services', lang)}:\n")
+        width = max(display_width(s.get("name") or s["service"]) for s in doc["services"])
         for s in doc["services"]:
+            name = pad(s.get("name") or s["service"], min(width, 34))
             out.write(
-                f"  {_MARK[s['state']]} {s['service']:<14} {state_word(s['state'], lang):<12} "
+                f"  {_MARK[s['state']]} {name} {pad(state_word(s['state'], lang), 12)} "
                 f"{s['text']}\n"
             )
-    out.write(f"\n{word('verdict', lang)}: {what}  ({doc['cause']})\n")
+    # the cause's code is for people who read English and for scripts (--json has it)
+    code = f"  ({doc['cause']})" if lang == "en" and doc.get("decided", True) else ""
+    out.write(f"\n{word('verdict', lang)}: {what}{code}\n")
     out.write(f"{word('todo', lang)}: {todo}\n")
     if doc["evidence"]:
         out.write(f"{word('evidence', lang)}:\n")
         for line in doc["evidence"]:
             out.write(f"  - {line}\n")
+    if doc.get("fleet"):
+        out.write(f"{word('fleet', lang)}: {doc['fleet']['text']}\n")
 
 
 def print_throughput(tp: dict[str, Any], lang: str, out: TextIO) -> None:
@@ -197,28 +233,17 @@ def print_throughput(tp: dict[str, Any], lang: str, out: TextIO) -> None:
             out.write(f"  - {name:<14} {why}\n")
 
 
-def print_path(doc: dict[str, Any], out: TextIO) -> None:
-    """Hops, worst hop and MTU per Ozon host; the gateway's ARP answer."""
-    by_target: dict[str, dict[str, dict[str, Any]]] = {}
+def print_path(doc: dict[str, Any], lang: str, out: TextIO) -> None:
+    """What each packet-level kind found, per target: hops and worst hop, MTU, ARP."""
+    by_target: dict[str, list[str]] = {}
     for r in doc["results"]:
-        if r["kind"] in PATH_KINDS:
-            by_target.setdefault(r["target"], {})[r["kind"]] = r
+        spec = KINDS.get(r["kind"])
+        if spec is not None and spec.report is not None:
+            by_target.setdefault(r["target"], []).extend(spec.report(r))
     if not by_target:
         return
-    out.write("\nPath:\n")
-    for target, kinds in by_target.items():
-        if "arp" in kinds:
-            a = kinds["arp"]
-            out.write(
-                f"  {'✓' if a['ok'] else '✗'} {target:<16} ARP: {a['detail'] or a['error']}\n"
-            )
-        if "path" in kinds:
-            p = kinds["path"]
-            mtu = kinds.get("pmtu", {})
-            mtu_text = f", MTU {mtu['mtu']}" if mtu.get("mtu") else ""
-            out.write(
-                f"  {'✓' if p['ok'] else '✗'} {target:<16} {p['detail'] or p['error']}{mtu_text}\n"
-            )
-            for t in p.get("traces", []):
-                route = " > ".join(h["address"] for h in t["hops"])
-                out.write(f"      {t['method']:<4} {route}\n")
+    out.write(f"\n{word('path', lang)}:\n")
+    for target, lines in by_target.items():
+        out.write(f"  {target}\n")
+        for line in lines:
+            out.write(f"    {line}\n")

@@ -8,60 +8,54 @@ that the diagnosis reasons over. Free text goes to `detail` (logs, status API), 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any
+
+from agent.vocabulary import DNS_CATEGORIES, NOT_NETWORK_EVIDENCE, ErrorCategory
 
 
-class ErrorCategory(StrEnum):
-    # transport
-    TIMEOUT = "timeout"
-    REFUSED = "refused"
-    UNREACHABLE = "unreachable"
-    RESET = "reset"
-    # name resolution (of the probed name, or of a target's host before connecting)
-    NXDOMAIN = "nxdomain"
-    SERVFAIL = "servfail"
-    DNS_REFUSED = "dns_refused"
-    NO_ANSWER = "no_answer"
-    DNS_TIMEOUT = "dns_timeout"
-    DNS_MALFORMED = "dns_malformed"
-    DNS_MISMATCH = "dns_mismatch"  # the answer disagrees with every independent resolver
-    DNS_UNREACHABLE = "dns_unreachable"  # no resolver could be reached to look the name up
-    # TLS
-    TLS_VERIFY = "tls_verify"
-    TLS_ERROR = "tls_error"
-    # HTTP
-    HTTP_STATUS = "http_status"
-    HTTP_BODY = "http_body"
-    HTTP_PROTOCOL = "http_protocol"
-    # Seller API key
-    API_KEY_INVALID = "api_key_invalid"
-    RATE_LIMITED = "rate_limited"
-    # throughput (speedtest-cli's own failure modes; the HTTP method uses the ones above)
-    SPEEDTEST_CONFIG = "speedtest_config"  # speedtest.net's configuration could not be fetched
-    SPEEDTEST_FORBIDDEN = "speedtest_forbidden"  # HTTP 403 from speedtest.net
-    SPEEDTEST_RATE_LIMITED = "speedtest_rate_limited"  # HTTP 429
-    SPEEDTEST_NO_SERVERS = "speedtest_no_servers"  # no (pinned) server available
-    # the probe could not run at all: says nothing about the network
-    PERMISSION = "permission"
-    INTERNAL = "internal"
+class ProbeData:
+    """What a probe kind measured, beyond success. Each kind's data answers the questions the
+    diagnosis and the scheduler ask of any result (echo statistics? resolver answers? a web
+    answer's timing? layer-2 presence? bytes moved?), so that no code outside the probe
+    modules has to test which kind of result it holds."""
 
+    __slots__ = ()
 
-#: categories that describe this machine, not the network: the diagnosis ignores them
-NOT_NETWORK_EVIDENCE = frozenset({ErrorCategory.PERMISSION, ErrorCategory.INTERNAL})
+    def echo_stats(self) -> IcmpData | None:
+        """Round-trip statistics of echo packets, for path-quality rules."""
+        return None
 
-DNS_CATEGORIES = frozenset(
-    {
-        ErrorCategory.NXDOMAIN,
-        ErrorCategory.SERVFAIL,
-        ErrorCategory.DNS_REFUSED,
-        ErrorCategory.NO_ANSWER,
-        ErrorCategory.DNS_TIMEOUT,
-        ErrorCategory.DNS_MALFORMED,
-        ErrorCategory.DNS_MISMATCH,
-        ErrorCategory.DNS_UNREACHABLE,
-    }
-)
+    def resolver_answers(self) -> tuple[ResolverAnswer, ...]:
+        """Each resolver's own answer, for the DNS rules."""
+        return ()
+
+    def web_answer(self) -> HttpData | None:
+        """An HTTP answer's status and phase timing, for "slow" and "hanging"."""
+        return None
+
+    def layer2_answer(self) -> bool | None:
+        """Did the host answer at layer 2 (ARP)? None: not a layer-2 probe."""
+        return None
+
+    def rewritten_on_the_way(self) -> tuple[ResolverAnswer, ...]:
+        """Resolver answers rewritten between the office and the resolver (a UDP answer the
+        same resolver contradicts over TCP): a contrast only the DNS probe makes."""
+        return ()
+
+    def untrusted_issuer(self) -> str:
+        """The issuer of a certificate that no trusted authority vouches for ("" when the
+        certificate verified, failed for another reason, or is no TLS result): the same one
+        for Ozon and unrelated sites is a box on the way re-signing TLS."""
+        return ""
+
+    def filtered_by_name(self) -> bool:
+        """Was this connection stopped for the name it asked for? (the same address answered
+        another name at once: a contrast only the TLS probe makes)"""
+        return False
+
+    @property
+    def bytes_used(self) -> int:
+        """Bytes a throughput test moved: what the data budget is charged."""
+        return 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,20 +70,37 @@ class ResolverAnswer:
     rcode: str = ""
     over_tcp: bool = False
     disagrees: bool = False
+    #: the answer shares no network with the others', but its address presented a valid
+    #: certificate for the name: a CDN or an ISP's cache, honest (not `disagrees`)
+    vouched: bool = False
+    #: set when this (UDP) answer was rewritten on the way: the same resolver, asked over
+    #: TCP, gave these addresses, which present a valid certificate for the name, while the
+    #: UDP answer's address did not (or UDP said there is no such name). A transparent DNS
+    #: proxy: changing the resolver does not help, every UDP question is answered by it
+    rewritten: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
-class DnsData:
+class DnsData(ProbeData):
     name: str
     answers: tuple[ResolverAnswer, ...]
 
+    def resolver_answers(self) -> tuple[ResolverAnswer, ...]:
+        return self.answers
+
+    def rewritten_on_the_way(self) -> tuple[ResolverAnswer, ...]:
+        return tuple(a for a in self.answers if a.rewritten)
+
 
 @dataclass(frozen=True, slots=True)
-class IcmpData:
+class IcmpData(ProbeData):
     sent: int
     received: int
     rtts: tuple[float, ...]
     mode: str  # datagram | raw | none
+
+    def echo_stats(self) -> IcmpData:
+        return self
 
     @property
     def loss_ratio(self) -> float:
@@ -117,22 +128,32 @@ class IcmpData:
 
 
 @dataclass(frozen=True, slots=True)
-class TcpData:
+class TcpData(ProbeData):
     connect_seconds: float | None
 
 
 @dataclass(frozen=True, slots=True)
-class TlsData:
+class TlsData(ProbeData):
     connect_seconds: float | None = None
     handshake_seconds: float | None = None
     version: str = ""
     verified: bool = False
     verify_error: str = ""  # expired | hostname_mismatch | untrusted | other
     cert_not_after: float | None = None  # unix time
+    #: after the handshake for the real name was reset: did the same address
+    #: answer a neutral name at once? (None: not tried)
+    neutral_name_answered: bool | None = None
+    issuer: str = ""  # the leaf's issuer, as presented (verified or not)
+
+    def filtered_by_name(self) -> bool:
+        return self.neutral_name_answered is True
+
+    def untrusted_issuer(self) -> str:
+        return self.issuer if self.verify_error == "untrusted" else ""
 
 
 @dataclass(frozen=True, slots=True)
-class HttpData:
+class HttpData(ProbeData):
     phases: dict[str, float] = field(
         default_factory=dict
     )  # resolve, connect, tls, processing, transfer
@@ -143,17 +164,23 @@ class HttpData:
     total_seconds: float | None = None
     stalled_in: str = ""  # on failure: the phase in progress (processing = no first byte yet)
 
+    def web_answer(self) -> HttpData:
+        return self
+
 
 @dataclass(frozen=True, slots=True)
-class SellerApiData:
+class SellerApiData(ProbeData):
     key_valid: bool | None = None
     key_expires_at: float | None = None  # unix time
     status: int | None = None
     retry_after: float | None = None
+    reason: str = ""  # what the answer means (agent/probes/seller_api_errors.py), "" untold
+    side: str = ""  # whose side it is on: ok, local, config, key, platform, unknown
+    message: str = ""  # the server's message, masked and cut (status API only)
 
 
 @dataclass(frozen=True, slots=True)
-class ThroughputData:
+class ThroughputData(ProbeData):
     """One throughput measurement: bytes moved, and the rate over the transfer alone."""
 
     method: str  # http | speedtest
@@ -214,28 +241,25 @@ class TraceData:
 
 
 @dataclass(frozen=True, slots=True)
-class PathData:
+class PathData(ProbeData):
     traces: tuple[TraceData, ...]
 
 
 @dataclass(frozen=True, slots=True)
-class PmtuData:
+class PmtuData(ProbeData):
     mtu: int | None  # bytes of the largest IP packet that crossed with DF set
     reported: bool  # a router sent "fragmentation needed" (False: found by silence)
     probes: int
 
 
 @dataclass(frozen=True, slots=True)
-class ArpData:
+class ArpData(ProbeData):
     answered: bool
     mac: str = ""  # status API only
     seconds: float | None = None
 
-
-ProbeData = (
-    DnsData | IcmpData | TcpData | TlsData | HttpData | SellerApiData | ThroughputData
-    | PathData | PmtuData | ArpData
-)  # fmt: skip
+    def layer2_answer(self) -> bool:
+        return self.answered
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,56 +274,11 @@ class ProbeResult:
     detail: str = ""  # one line for people; never a label; never a secret
     address: str = ""  # the address actually probed (status API only, never a label)
     data: ProbeData | None = None
+    retry_after: float | None = None  # the server asked us to wait this long before the next
 
 
-def probe_details(r: ProbeResult) -> dict[str, Any]:
-    """Kind-specific figures for the status API (`/api/status`, `check --json`): detail that is
-    too rich or too unbounded for metric labels."""
-    d = r.data
-    if isinstance(d, ThroughputData):
-        out: dict[str, Any] = {"method": d.method, "bytes_used": d.bytes_used}
-        for direction, rate, n, secs in (
-            ("download", d.download_rate, d.download_bytes, d.download_seconds),
-            ("upload", d.upload_rate, d.upload_bytes, d.upload_seconds),
-        ):
-            if n:
-                out[direction] = {
-                    "bytes": n,
-                    "seconds": round(secs, 4) if secs else None,
-                    "bytes_per_second": round(rate, 1) if rate else None,
-                }
-        if d.server:
-            out["server"] = d.server
-        if d.latency_seconds is not None:
-            out["latency_seconds"] = round(d.latency_seconds, 4)
-        if d.stage:
-            out["stalled_in"] = d.stage
-        return out
-    if isinstance(d, PathData):
-        return {
-            "traces": [
-                {
-                    "method": t.method,
-                    "reached": t.reached,
-                    "route_hash": f"{t.route_hash:012x}",
-                    "worst_hop": t.worst_ttl,
-                    "hops": [
-                        {
-                            "ttl": h.ttl,
-                            "address": h.address or "*",
-                            "loss_ratio": round(h.loss_ratio, 3),
-                            "rtt_avg_seconds": round(a, 5) if (a := h.rtt_avg) else None,
-                            "sent": h.sent,
-                            **({"others": list(h.others)} if h.others else {}),
-                        }
-                        for h in t.hops
-                    ],
-                }
-                for t in d.traces
-            ]
-        }
-    if isinstance(d, PmtuData):
-        return {"mtu": d.mtu, "mtu_reported": d.reported, "mtu_probes": d.probes}
-    if isinstance(d, ArpData):
-        return {"arp_answered": d.answered, "mac": d.mac}
-    return {}
+__all__ = [
+    "DNS_CATEGORIES",
+    "NOT_NETWORK_EVIDENCE",
+    "ErrorCategory",
+]

@@ -1,155 +1,40 @@
 """HTTP(S): one request, timed phase by phase, checked against the target's expectation.
 
-A small HTTP/1.1 client of our own, on asyncio streams, because the phases a seller's problem
-hides in (resolve, connect, TLS, waiting for the first byte, transfer) are exactly what
-general-purpose clients do not report. It sends `Connection: close` and reads at most
-`MAX_BODY` bytes: a health check, not a download.
+The request goes through agent/net/http1.py, the agent's own HTTP/1.1 client, because the
+phases a seller's problem hides in (resolve, connect, TLS, waiting for the first byte,
+transfer) are exactly what general-purpose clients do not report. It sends
+`Connection: close` and reads at most `MAX_BODY` bytes of body, then aborts the connection:
+a health check, not a download. 1xx interim answers are skipped as HTTP says; every malformed
+byte of the answer is `http_protocol`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from collections.abc import Iterable
+from typing import Any
 
-from agent import __version__
-from agent.config import Target
+from agent.config import KindSettings, Target
+from agent.net.http1 import USER_AGENT, Response, request
+from agent.net.resolve import resolve_host
 from agent.probes.base import (
+    Count,
+    Family,
+    KindSpec,
+    Outcome,
     ProbeContext,
     ProbeError,
-    categorize_os_error,
-    close_quietly,
-    describe_os_error,
-    finish,
-    open_tcp,
+    Sample,
 )
-from agent.probes.lookup import resolve_host
 from agent.results import ErrorCategory, HttpData, ProbeResult
 
+__all__ = ["MAX_BODY", "USER_AGENT", "fetch", "json_code", "probe"]
+
 KIND = "http"
-MAX_BODY = 1 << 20
-MAX_HEADERS = 100
-USER_AGENT = f"ozon-probe/{__version__} (network health check)"
-
-
-@dataclass
-class Exchange:
-    """What one request saw; filled as it goes, so a timeout still tells how far it got."""
-
-    phases: dict[str, float] = field(default_factory=dict)
-    address: str = ""
-    stage: str = "resolve"  # the phase in progress: resolve, connect, tls, processing, transfer
-    status: int | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-
-
-async def exchange(
-    url: str,
-    method: str,
-    body: str,
-    headers: dict[str, str],
-    ctx: ProbeContext,
-    timeout: float,
-    ex: Exchange,
-) -> Exchange:
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    started = ctx.clock()
-    ex.address, ex.phases["resolve"] = await resolve_host(host, ctx, timeout)
-    ex.stage = "connect"
-    reader, writer, ex.phases["connect"] = await open_tcp(ex.address, port, ctx)
-    try:
-        if parts.scheme == "https":
-            ex.stage = "tls"
-            t0 = ctx.clock()
-            await writer.start_tls(ctx.ssl_context(), server_hostname=host)
-            ex.phases["tls"] = ctx.clock() - t0
-        ex.stage = "processing"
-        t0 = ctx.clock()
-        path = parts.path or "/"
-        if parts.query:
-            path += "?" + parts.query
-        host_header = host if port in (80, 443) else f"{host}:{port}"
-        payload = body.encode()
-        lines = [
-            f"{method} {path} HTTP/1.1",
-            f"Host: {host_header}",
-            f"User-Agent: {USER_AGENT}",
-            "Accept: */*",
-            "Connection: close",
-        ]
-        lines += [f"{k}: {v}" for k, v in headers.items()]
-        if payload or method == "POST":
-            lines += ["Content-Type: application/json", f"Content-Length: {len(payload)}"]
-        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload)
-        await writer.drain()
-        status_line = await reader.readline()
-        ex.phases["processing"] = ctx.clock() - t0
-        ex.stage = "transfer"
-        t0 = ctx.clock()
-        ex.status = _parse_status(status_line)
-        ex.headers = await _read_headers(reader)
-        ex.body = await _read_body(reader, ex, method)
-        ex.phases["transfer"] = ctx.clock() - t0
-        ex.stage = "done"
-    finally:
-        await close_quietly(writer)
-    ex.phases["total"] = ctx.clock() - started
-    return ex
-
-
-def _parse_status(line: bytes) -> int:
-    if not line:
-        raise ProbeError(ErrorCategory.RESET, "the server closed the connection without answering")
-    parts = line.split(None, 2)
-    if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
-        raise ProbeError(ErrorCategory.HTTP_PROTOCOL, "the answer is not HTTP/1.x")
-    status = int(parts[1])
-    if not 100 <= status <= 599:
-        raise ProbeError(ErrorCategory.HTTP_PROTOCOL, f"impossible HTTP status {status}")
-    return status
-
-
-async def _read_headers(reader: asyncio.StreamReader) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for _ in range(MAX_HEADERS):
-        line = await reader.readline()
-        if line in (b"\r\n", b"\n", b""):
-            return headers
-        name, sep, value = line.decode("latin-1").partition(":")
-        if not sep or not name.strip():
-            raise ProbeError(ErrorCategory.HTTP_PROTOCOL, "a malformed HTTP header line")
-        headers[name.strip().lower()] = value.strip()
-    raise ProbeError(ErrorCategory.HTTP_PROTOCOL, f"more than {MAX_HEADERS} HTTP headers")
-
-
-async def _read_body(reader: asyncio.StreamReader, ex: Exchange, method: str) -> bytes:
-    assert ex.status is not None
-    if method == "HEAD" or ex.status in (204, 304) or 100 <= ex.status < 200:
-        return b""
-    if "chunked" in ex.headers.get("transfer-encoding", "").lower():
-        out = bytearray()
-        while len(out) < MAX_BODY:
-            size_line = await reader.readline()
-            try:
-                size = int(size_line.split(b";", 1)[0].strip(), 16)
-            except ValueError:
-                raise ProbeError(ErrorCategory.HTTP_PROTOCOL, "a malformed chunk size") from None
-            if size == 0:
-                break
-            out += await reader.readexactly(min(size, MAX_BODY - len(out)))
-            if len(out) < MAX_BODY:
-                await reader.readline()
-        return bytes(out)
-    length = ex.headers.get("content-length")
-    if length is not None:
-        if not length.isdigit():
-            raise ProbeError(ErrorCategory.HTTP_PROTOCOL, "a malformed Content-Length")
-        return await reader.readexactly(min(int(length), MAX_BODY))
-    return await reader.read(MAX_BODY)
+#: What the probe judges is the status, the headers and, for the Seller API, the JSON `code` of
+#: a 401 of about 100 bytes; 16 KiB keeps that with room to spare while a 10 MB page costs the
+#: cap plus what TCP already had in flight (docs/performance.md: the default profile's day).
+MAX_BODY = 16 * 1024
 
 
 def json_code(body: bytes) -> int | None:
@@ -161,69 +46,140 @@ def json_code(body: bytes) -> int | None:
     return code if isinstance(code, int) and not isinstance(code, bool) else None
 
 
-_STAGE_WORDS = {
-    "resolve": "while resolving the name",
-    "connect": "while connecting",
-    "tls": "during the TLS handshake",
-    "processing": "waiting for the first byte of the answer",
-    "transfer": "while reading the answer",
-}
+async def fetch(
+    url: str,
+    ctx: ProbeContext,
+    timeout: float,
+    *,
+    method: str = "GET",
+    body: str = "",
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """One request with agent/net/http1.py, resolved the probes' way, the body capped:
+    raises ProbeError (carrying what the exchange saw: phases, the stage it stopped in)."""
+
+    async def resolve(host: str) -> tuple[str, float]:
+        return await resolve_host(host, ctx, timeout)
+
+    extra = dict(headers or {})
+    if body or method == "POST":
+        extra.setdefault("Content-Type", "application/json")
+    return await request(
+        url,
+        method=method,
+        body=body.encode(),
+        headers=extra,
+        timeout=timeout,
+        resolve=resolve,
+        ssl_context=ctx.ssl_context,
+        max_body=MAX_BODY,
+        clock=ctx.clock,
+    )
 
 
-async def probe(target: Target, ctx: ProbeContext) -> ProbeResult:
-    started = ctx.clock()
-    timeout = ctx.settings.timeout
-    ex = Exchange()
+async def probe(target: Target, ctx: ProbeContext) -> Outcome:
     try:
-        await asyncio.wait_for(
-            exchange(target.url, target.method, target.body, {}, ctx, timeout, ex), timeout
+        resp = await fetch(
+            target.url, ctx, ctx.settings.timeout, method=target.method, body=target.body
         )
     except ProbeError as e:
-        return _failed(target, ctx, started, ex, e.category, e.detail)
-    except (OSError, TimeoutError, EOFError) as e:
-        where = _STAGE_WORDS.get(ex.stage, "")
-        category = categorize_os_error(e)
-        if ex.stage == "resolve" and category is ErrorCategory.TIMEOUT:
-            category = ErrorCategory.DNS_TIMEOUT  # the name, not the host, never answered
-        return _failed(target, ctx, started, ex, category, f"{describe_os_error(e)} {where}")
-    assert ex.status is not None
-    code = json_code(ex.body) if target.expect.json_code is not None else None
+        return failed(e.response or Response(), e.category, e.detail)
+    assert resp.status is not None
+    code = json_code(resp.body) if target.expect.json_code is not None else None
     data = HttpData(
-        phases={k: v for k, v in ex.phases.items() if k != "total"},
-        status=ex.status,
-        content_bytes=len(ex.body),
+        phases={k: v for k, v in resp.phases.items() if k != "total"},
+        status=resp.status,
+        content_bytes=len(resp.body),
         json_code=code,
-        total_seconds=ex.phases.get("total"),
+        total_seconds=resp.phases.get("total"),
     )
-    if not target.expect.status_ok(ex.status):
-        return finish(
-            target, KIND, ctx, started, address=ex.address, data=data,
-            error=ErrorCategory.HTTP_STATUS, detail=f"HTTP {ex.status}",
-        )  # fmt: skip
+    if not target.expect.status_ok(resp.status):
+        return Outcome(
+            address=resp.address,
+            data=data,
+            error=ErrorCategory.HTTP_STATUS,
+            detail=f"HTTP {resp.status}",
+        )
     if target.expect.json_code is not None and code != target.expect.json_code:
         got = "no JSON code" if code is None else f"code {code}"
-        return finish(
-            target, KIND, ctx, started, address=ex.address, data=data,
+        return Outcome(
+            address=resp.address,
+            data=data,
             error=ErrorCategory.HTTP_BODY,
-            detail=f"HTTP {ex.status} with {got}, expected code {target.expect.json_code}",
-        )  # fmt: skip
+            detail=f"HTTP {resp.status} with {got}, expected code {target.expect.json_code}",
+        )
     data = HttpData(data.phases, data.status, data.content_bytes, code, True, data.total_seconds)
-    return finish(target, KIND, ctx, started, address=ex.address, data=data)
+    return Outcome(address=resp.address, data=data)
 
 
-def _failed(
-    target: Target,
-    ctx: ProbeContext,
-    started: float,
-    ex: Exchange,
-    category: ErrorCategory,
-    detail: str,
-) -> ProbeResult:
+def failed(resp: Response, category: ErrorCategory, detail: str) -> Outcome:
     data = HttpData(
-        phases={k: v for k, v in ex.phases.items() if k != "total"},
-        status=ex.status,
-        stalled_in=ex.stage,
+        phases={k: v for k, v in resp.phases.items() if k != "total"},
+        status=resp.status,
+        stalled_in=resp.stage,
     )
-    return finish(
-        target, KIND, ctx, started, address=ex.address, data=data, error=category, detail=detail
-    )
+    return Outcome(address=resp.address, data=data, error=category, detail=detail)
+
+
+_LABELS = ("target", "group")
+#: 50 ms .. 25.6 s
+BUCKETS = tuple(0.05 * 2**k for k in range(10))
+PHASES = ("resolve", "connect", "tls", "processing", "transfer")
+PHASE = Family(
+    "http_phase_seconds",
+    "gauge",
+    "Time spent in each phase of the last request.",
+    (*_LABELS, "phase"),
+)
+STATUS = Family("http_status_code", "gauge", "HTTP status of the last answer.", _LABELS)
+EXPECTED = Family(
+    "http_expected", "gauge", "1 if the last answer matched the target's expectation.", _LABELS
+)
+SIZE = Family("http_content_bytes", "gauge", "Body bytes read from the last answer.", _LABELS)
+RESPONSE = Family(
+    "http_response_seconds",
+    "histogram",
+    "Total time of every completed request.",
+    _LABELS,
+    buckets=BUCKETS,
+)
+
+
+def samples(r: ProbeResult, now: float) -> Iterable[Sample]:
+    d = r.data
+    if not isinstance(d, HttpData):
+        return
+    lv = (r.target, r.group)
+    for phase in PHASES:
+        if phase in d.phases:
+            yield PHASE, (*lv, phase), d.phases[phase]
+    if d.status is not None:
+        yield STATUS, lv, d.status
+        yield SIZE, lv, d.content_bytes
+    yield EXPECTED, lv, 1 if d.expected else 0
+
+
+def counts(r: ProbeResult, previous: ProbeResult | None) -> Iterable[Count]:
+    if isinstance(r.data, HttpData) and r.data.total_seconds is not None:
+        yield RESPONSE, (r.target, r.group), r.data.total_seconds
+
+
+def details(r: ProbeResult) -> dict[str, Any]:
+    if not isinstance(r.data, HttpData):
+        return {}
+    return {"status": r.data.status, "phases": {k: round(v, 4) for k, v in r.data.phases.items()}}
+
+
+SPEC = KindSpec(
+    name=KIND,
+    probe=probe,
+    settings=KindSettings(interval=40, timeout=15),
+    default_on=lambda url, host_is_ip: bool(url),
+    check_target=lambda url, host_is_ip, group: None if url else "the http probe needs a url",
+    families=(PHASE, STATUS, EXPECTED, SIZE, RESPONSE),
+    samples=samples,
+    counts=counts,
+    details=details,
+    reach_evidence=True,
+    service_rank=0,
+)

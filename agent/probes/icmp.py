@@ -13,17 +13,25 @@ import os
 import socket
 import struct
 import time
+from collections.abc import Iterable
+from typing import Any
 
-from agent.config import Target
+from agent.config import KindSettings, Target
+from agent.net.resolve import resolve_host
 from agent.probes.base import (
+    Count,
+    Family,
+    KindSpec,
+    Outcome,
     ProbeContext,
-    ProbeError,
+    Sample,
     categorize_os_error,
     describe_os_error,
-    finish,
 )
-from agent.probes.lookup import resolve_host
 from agent.results import ErrorCategory, IcmpData, ProbeResult
+from agent.vocabulary import Group
+
+from ..net.deadline import within
 
 KIND = "icmp"
 log = logging.getLogger("ozon_probe.icmp")
@@ -126,7 +134,7 @@ def _parse_reply(packet: bytes, mode: str) -> tuple[int, int, int] | None:
     return icmp_type, ident, seq
 
 
-async def probe(target: Target, ctx: ProbeContext) -> ProbeResult:
+async def probe(target: Target, ctx: ProbeContext) -> Outcome:
     started = ctx.clock()
     settings = ctx.settings
     mode = _detect_mode(ctx)
@@ -137,22 +145,17 @@ async def probe(target: Target, ctx: ProbeContext) -> ProbeResult:
                 "ICMP probes are off: this process may open neither a datagram ICMP socket "
                 "(net.ipv4.ping_group_range) nor a raw one (CAP_NET_RAW); other probes go on"
             )
-        return finish(
-            target, KIND, ctx, started, error=ErrorCategory.PERMISSION,
+        return Outcome(
+            error=ErrorCategory.PERMISSION,
             detail="ICMP not permitted for this process",
             data=IcmpData(sent=0, received=0, rtts=(), mode="none"),
-        )  # fmt: skip
-    try:
-        address, _ = await resolve_host(target.host, ctx, settings.timeout / 2)
-    except ProbeError as e:
-        return finish(target, KIND, ctx, started, error=e.category, detail=e.detail)
+        )
+    address, _ = await resolve_host(target.host, ctx, settings.timeout / 2)
     deadline = started + settings.timeout
     try:
         sock = open_socket(mode)
     except OSError as e:
-        return finish(
-            target, KIND, ctx, started, error=ErrorCategory.PERMISSION, detail=describe_os_error(e)
-        )
+        return Outcome(error=ErrorCategory.PERMISSION, detail=describe_os_error(e))
     sent_at: dict[int, float] = {}
     rtts: dict[int, float] = {}
     unreachable = False
@@ -191,8 +194,8 @@ async def probe(target: Target, ctx: ProbeContext) -> ProbeResult:
         sock.connect((address, 0))
         receiver = asyncio.ensure_future(receive())
         try:
-            await asyncio.wait_for(send(), max(deadline - ctx.clock(), 0.001))
-            await asyncio.wait_for(asyncio.shield(receiver), max(deadline - ctx.clock(), 0.001))
+            await within(send(), max(deadline - ctx.clock(), 0.001))
+            await within(asyncio.shield(receiver), max(deadline - ctx.clock(), 0.001))
         except TimeoutError:
             pass
         finally:
@@ -210,21 +213,105 @@ async def probe(target: Target, ctx: ProbeContext) -> ProbeResult:
     ordered = tuple(rtts[s] for s in sorted(rtts))
     data = IcmpData(sent=len(sent_at), received=len(rtts), rtts=ordered, mode=mode)
     if rtts:
-        return finish(target, KIND, ctx, started, address=address, data=data)
+        return Outcome(address=address, data=data)
     if error is not None:
         category = categorize_os_error(error)
         if category is ErrorCategory.PERMISSION:
             category = ErrorCategory.UNREACHABLE
-        return finish(
-            target, KIND, ctx, started, address=address, data=data, error=category,
+        return Outcome(
+            address=address,
+            data=data,
+            error=category,
             detail=f"{address}: {describe_os_error(error)}",
-        )  # fmt: skip
+        )
     if unreachable:
-        return finish(
-            target, KIND, ctx, started, address=address, data=data,
-            error=ErrorCategory.UNREACHABLE, detail=f"{address}: destination unreachable",
-        )  # fmt: skip
-    return finish(
-        target, KIND, ctx, started, address=address, data=data, error=ErrorCategory.TIMEOUT,
+        return Outcome(
+            address=address,
+            data=data,
+            error=ErrorCategory.UNREACHABLE,
+            detail=f"{address}: destination unreachable",
+        )
+    return Outcome(
+        address=address,
+        data=data,
+        error=ErrorCategory.TIMEOUT,
         detail=f"{address}: no echo reply to {len(sent_at)} packets",
-    )  # fmt: skip
+    )
+
+
+_LABELS = ("target", "group")
+#: 0.5 ms .. 8.2 s, doubling
+BUCKETS = tuple(0.0005 * 2**k for k in range(15))
+RTT = Family(
+    "icmp_rtt_seconds", "gauge", "Echo round-trip time in the last round.", (*_LABELS, "stat")
+)
+JITTER = Family(
+    "icmp_jitter_seconds",
+    "gauge",
+    "Mean absolute difference of consecutive RTTs in the last round.",
+    _LABELS,
+)
+LOSS = Family(
+    "icmp_loss_ratio", "gauge", "Share of echo requests unanswered in the last round.", _LABELS
+)
+SENT = Family("icmp_packets_sent", "counter", "Echo requests sent.", _LABELS)
+RECEIVED = Family("icmp_packets_received", "counter", "Echo replies received.", _LABELS)
+RESPONSE = Family(
+    "icmp_response_seconds",
+    "histogram",
+    "Every echo reply's round-trip time.",
+    _LABELS,
+    buckets=BUCKETS,
+)
+
+
+def samples(r: ProbeResult, now: float) -> Iterable[Sample]:
+    d = r.data
+    if not isinstance(d, IcmpData) or d.sent == 0:
+        return
+    lv = (r.target, r.group)
+    yield LOSS, lv, d.loss_ratio
+    for stat, value in (("min", d.rtt_min), ("avg", d.rtt_avg), ("max", d.rtt_max)):
+        if value is not None:
+            yield RTT, (*lv, stat), value
+    if d.jitter is not None:
+        yield JITTER, lv, d.jitter
+
+
+def counts(r: ProbeResult, previous: ProbeResult | None) -> Iterable[Count]:
+    d = r.data
+    if not isinstance(d, IcmpData):
+        return
+    lv = (r.target, r.group)
+    yield SENT, lv, d.sent
+    yield RECEIVED, lv, d.received
+    yield RESPONSE, lv, float("nan")  # the histogram exists from the first round on
+    for rtt in d.rtts:
+        yield RESPONSE, lv, rtt
+
+
+def details(r: ProbeResult) -> dict[str, Any]:
+    d = r.data
+    if not isinstance(d, IcmpData) or not d.sent:
+        return {}
+    out: dict[str, Any] = {"loss_ratio": round(d.loss_ratio, 3)}
+    if d.rtt_avg is not None:
+        out["rtt_avg_seconds"] = round(d.rtt_avg, 5)
+    return out
+
+
+SPEC = KindSpec(
+    name=KIND,
+    probe=probe,
+    confirms=True,
+    watch=frozenset({Group.GATEWAY, Group.CONTROL}),
+    settings=KindSettings(interval=30, timeout=4, packets=5, spacing=0.2),
+    options=frozenset({"packets", "spacing"}),
+    default_on=lambda url, host_is_ip: True,
+    families=(RTT, JITTER, LOSS, SENT, RECEIVED, RESPONSE),
+    samples=samples,
+    counts=counts,
+    details=details,
+    reach_evidence=True,
+    service_rank=3,
+)

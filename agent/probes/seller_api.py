@@ -7,14 +7,22 @@ header and nowhere else: every text this module produces passes through `redact`
 
 from __future__ import annotations
 
-import asyncio
 import json
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
-from agent.config import SellerApiSettings, Target
-from agent.probes.base import ProbeContext, ProbeError, categorize_os_error, describe_os_error
-from agent.probes.base import finish as _finish
-from agent.probes.http import Exchange, exchange
+from agent.config import Config, KindSettings, SellerApiSettings, Target
+from agent.probes.base import (
+    Family,
+    KindSpec,
+    Outcome,
+    ProbeContext,
+    ProbeError,
+    Sample,
+)
+from agent.probes.http import fetch
+from agent.probes.seller_api_errors import classify_roles_answer, mask_secrets
 from agent.results import ErrorCategory, ProbeResult, SellerApiData
 
 KIND = "seller_api"
@@ -22,18 +30,12 @@ TARGET = Target(name="seller_api_key", group="ozon", probes=(KIND,), host="", se
 
 
 def redact(text: str, secrets: dict[str, str]) -> str:
-    for value in secrets.values():
-        if value:
-            text = text.replace(value, "***")
-    return text
+    """Every echo of a secret masked (before any cut), control characters removed."""
+    return mask_secrets(text, secrets.values())
 
 
-def credentials(settings: SellerApiSettings, environ: dict[str, str]) -> dict[str, str] | None:
-    client_id = environ.get(settings.client_id_env, "").strip()
-    api_key = environ.get(settings.api_key_env, "").strip()
-    if not client_id or not api_key:
-        return None
-    return {"Client-Id": client_id, "Api-Key": api_key}
+def credentials(settings: SellerApiSettings, environ: Mapping[str, str]) -> dict[str, str] | None:
+    return settings.credentials(environ)
 
 
 def parse_expiry(body: bytes) -> float | None:
@@ -54,59 +56,98 @@ def parse_expiry(body: bytes) -> float | None:
         return None
 
 
-def _message(body: bytes) -> str:
-    try:
-        doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return ""
-    message = doc.get("message") if isinstance(doc, dict) else None
-    if isinstance(message, str):
-        return message[:200]
-    return ""
+#: what the key check's answer means -> the category it is filed under
+_CATEGORY = {
+    "key": ErrorCategory.API_KEY_INVALID,
+    "local": ErrorCategory.API_KEY_INVALID,
+    "config": ErrorCategory.API_KEY_INVALID,
+    "platform": ErrorCategory.HTTP_STATUS,
+    "unknown": ErrorCategory.HTTP_STATUS,
+}
 
 
-async def probe(target: Target, ctx: ProbeContext) -> ProbeResult:
-    started = ctx.clock()
+async def probe(target: Target, ctx: ProbeContext) -> Outcome:
     settings = ctx.config.seller_api
     secrets = ctx.secrets
-    ex = Exchange()
 
-    def finish(**kw: object) -> ProbeResult:
-        if "detail" in kw:
-            kw["detail"] = redact(str(kw["detail"]), secrets)
-        return _finish(TARGET, KIND, ctx, started, address=ex.address, **kw)  # type: ignore[arg-type]
+    def masked(text: str) -> str:
+        return mask_secrets(text, secrets.values())
 
     try:
-        await asyncio.wait_for(
-            exchange(settings.url, "POST", "{}", dict(secrets), ctx, settings.timeout, ex),
-            settings.timeout,
+        ex = await fetch(
+            settings.url, ctx, settings.timeout, method="POST", body="{}", headers=dict(secrets)
         )
     except ProbeError as e:
-        return finish(error=e.category, detail=e.detail, data=SellerApiData())
-    except (OSError, TimeoutError, EOFError) as e:
-        return finish(
-            error=categorize_os_error(e), detail=describe_os_error(e), data=SellerApiData()
-        )
-    status = ex.status
-    message = _message(ex.body)
-    if status == 200:
-        expiry = parse_expiry(ex.body)
-        return finish(data=SellerApiData(key_valid=True, key_expires_at=expiry, status=status))
-    if status == 429:
-        retry = ex.headers.get("retry-after", "")
-        return finish(
-            error=ErrorCategory.RATE_LIMITED,
-            detail=f"HTTP 429: rate limited by Ozon {message}".strip(),
-            data=SellerApiData(status=status, retry_after=float(retry) if retry.isdigit() else 60),
-        )
-    if status in (401, 403):
-        return finish(
-            error=ErrorCategory.API_KEY_INVALID,
-            detail=f"HTTP {status}: {message or 'the key was refused'}",
-            data=SellerApiData(key_valid=False, status=status),
-        )
-    return finish(
-        error=ErrorCategory.HTTP_STATUS,
-        detail=f"HTTP {status}: {message}".rstrip(": "),
-        data=SellerApiData(status=status),
+        address = e.response.address if e.response is not None else ""
+        return Outcome(e.category, masked(e.detail), address, SellerApiData())
+    assert ex.status is not None
+    verdict = classify_roles_answer(
+        ex.status, ex.body, ex.headers, credentials_sent=True, secrets=secrets.values()
     )
+    data = SellerApiData(
+        key_valid=True if verdict.side == "ok" else False if verdict.side == "key" else None,
+        key_expires_at=parse_expiry(ex.body) if verdict.side == "ok" else None,
+        status=ex.status,
+        retry_after=verdict.retry_after,
+        reason=verdict.reason,
+        side=verdict.side,
+        message=verdict.message,
+    )
+    if verdict.side == "ok":
+        return Outcome(address=ex.address, data=data)
+    category = _CATEGORY.get(verdict.side, ErrorCategory.HTTP_STATUS)
+    if verdict.reason == "rate_limited":
+        category = ErrorCategory.RATE_LIMITED
+    detail = f"HTTP {ex.status}: {verdict.message or verdict.reason}"
+    return Outcome(category, detail, ex.address, data, retry_after=verdict.retry_after)
+
+
+VALID = Family(
+    "seller_api_key_valid",
+    "gauge",
+    "1 if Ozon accepted the configured Seller API key at the last check.",
+    (),
+    always=False,
+)
+EXPIRY = Family(
+    "seller_api_key_expiry_timestamp_seconds",
+    "gauge",
+    "When the Seller API key expires, as Ozon reports it.",
+    (),
+    always=False,
+)
+
+
+def details(r: ProbeResult) -> dict[str, Any]:
+    if not isinstance(r.data, SellerApiData) or not r.data.reason:
+        return {}
+    d = r.data
+    return {"reason": d.reason, "side": d.side, "status": d.status, "message": d.message}
+
+
+def samples(r: ProbeResult, now: float) -> Iterable[Sample]:
+    if not isinstance(r.data, SellerApiData):
+        return
+    if r.data.key_valid is not None:
+        yield VALID, (), 1 if r.data.key_valid else 0
+    if r.data.key_expires_at is not None:
+        yield EXPIRY, (), r.data.key_expires_at
+
+
+def _targets(config: Config, environ: Mapping[str, str]) -> list[Target]:
+    # the key is checked only when the seller gave one; without it the Seller API is still
+    # probed as an ordinary http target (401 with code 16 means "alive")
+    return [TARGET] if credentials(config.seller_api, environ) else []
+
+
+SPEC = KindSpec(
+    name=KIND,
+    probe=probe,
+    settings_of=lambda c: KindSettings(
+        interval=c.seller_api.interval, timeout=c.seller_api.timeout
+    ),
+    targets=_targets,
+    families=(VALID, EXPIRY),
+    samples=samples,
+    details=details,
+)

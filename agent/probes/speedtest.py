@@ -18,14 +18,18 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 from urllib.error import HTTPError, URLError
 
-from agent.config import Target
-from agent.probes.base import ProbeContext, finish
-from agent.results import ErrorCategory, ProbeResult, ThroughputData
+from agent.config import Config, Target
+from agent.probes import throughput
+from agent.probes.base import KindSpec, Lane, Outcome, ProbeContext
+from agent.results import ErrorCategory, ThroughputData
+
+from ..net.deadline import within
 
 KIND = "speedtest"
 _patch_lock = threading.Lock()
@@ -155,13 +159,12 @@ def run_blocking(
     return out
 
 
-async def probe(target: Target, ctx: ProbeContext) -> ProbeResult:
-    started = ctx.clock()
+async def probe(target: Target, ctx: ProbeContext) -> Outcome:
     settings = ctx.config.throughput.speedtest
     timeout = ctx.settings.timeout
     out = _Outcome()
     try:
-        await asyncio.wait_for(
+        await within(
             asyncio.to_thread(run_blocking, settings.servers, timeout, ctx.ssl_context(), out),
             timeout,
         )
@@ -177,4 +180,26 @@ async def probe(target: Target, ctx: ProbeContext) -> ProbeResult:
         stage=out.stage if out.error else "",
         latency_seconds=out.latency,
     )
-    return finish(target, KIND, ctx, started, error=out.error, detail=out.detail, data=data)
+    return Outcome(error=out.error, detail=out.detail, data=data)
+
+
+TARGET = Target(name="speedtest", group="control", probes=(KIND,), host="")
+
+
+def _targets(config: Config, environ: Mapping[str, str]) -> list[Target]:
+    return [TARGET] if config.throughput.speedtest.enabled else []
+
+
+SPEC = KindSpec(
+    name=KIND,
+    probe=probe,
+    lane=Lane.BUDGETED,
+    requires=("speedtest", "speedtest", "speedtest-cli"),
+    settings_of=throughput.budgeted_settings,
+    targets=_targets,
+    families=(throughput.RATE, throughput.BYTES_USED),
+    samples=throughput.samples,
+    counts=throughput.counts,
+    details=throughput.details,
+    cost=lambda config, target: config.throughput.speedtest.estimate,
+)

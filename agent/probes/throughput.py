@@ -13,31 +13,43 @@ When a run may start (never two at once, never during a probe round) is the sche
 
 from __future__ import annotations
 
-import asyncio
-import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from typing import Any, Protocol
 
-from agent.config import Target, ThroughputTarget
+from agent.config import Config, KindSettings, Target, ThroughputTarget
+from agent.net.http1 import Response, request
+from agent.net.resolve import resolve_host
 from agent.probes.base import (
+    Count,
+    Family,
+    KindSpec,
+    Lane,
+    Outcome,
     ProbeContext,
     ProbeError,
+    Sample,
     categorize_os_error,
-    close_quietly,
     describe_os_error,
-    finish,
-    open_tcp,
 )
-from agent.probes.http import USER_AGENT, _parse_status, _read_headers
-from agent.probes.lookup import resolve_host
 from agent.results import ErrorCategory, ProbeResult, ThroughputData
+
+from ..net.deadline import within
 
 KIND = "throughput"
 CHUNK = 1 << 16
-#: refused-run reasons (the `reason` label of ozon_probe_throughput_refused_total)
-REFUSED_REASONS = ("budget", "busy", "probes_busy")
+
+
+class DataBudget(Protocol):
+    """What the scheduler needs of a daily data budget: this in-memory `Budget`, or the
+    journal's (agent/journal.py JournalBudget), shared by processes."""
+
+    daily: int
+
+    def remaining(self) -> int: ...
+    def reserve(self, amount: int) -> bool: ...
+    def settle(self, reserved: int, used: int) -> None: ...
 
 
 @dataclass
@@ -88,138 +100,119 @@ class _Transfer:
         return self.last_at - self.first_at
 
 
-async def _connect(
-    url: str, ctx: ProbeContext, timeout: float, t: _Transfer
-) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, str, str]:
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    t.address, _ = await resolve_host(host, ctx, timeout)
-    t.stage = "connect"
-    reader, writer, _ = await open_tcp(t.address, port, ctx)
-    if parts.scheme == "https":
-        t.stage = "tls"
-        await writer.start_tls(ctx.ssl_context(), server_hostname=host)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    host_header = host if port in (80, 443) else f"{host}:{port}"
-    return reader, writer, path, host_header
+async def _request(
+    url: str, ctx: ProbeContext, timeout: float, t: _Transfer, **kw: Any
+) -> Response:
+    """One exchange with agent/net/http1.py; `t` follows its stage and address even when it
+    fails (a timeout in the transfer still measured something)."""
 
+    async def resolve(host: str) -> tuple[str, float]:
+        address, seconds = await resolve_host(host, ctx, timeout)
+        t.address, t.stage = address, "connect"
+        return address, seconds
 
-def _head(method: str, path: str, host: str, extra: list[str]) -> bytes:
-    lines = [
-        f"{method} {path} HTTP/1.1",
-        f"Host: {host}",
-        f"User-Agent: {USER_AGENT}",
-        "Accept: */*",
-        "Accept-Encoding: identity",  # bytes on the wire are what we count
-        "Connection: close",
-        *extra,
-    ]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    try:
+        resp = await request(
+            url, timeout=timeout, resolve=resolve, ssl_context=ctx.ssl_context, clock=ctx.clock,
+            **kw,
+        )  # fmt: skip
+    except ProbeError as e:
+        if e.response is not None:
+            t.stage, t.status = e.response.stage, e.response.status
+        raise
+    t.stage, t.status = resp.stage, resp.status
+    return resp
 
 
 async def download(url: str, limit: int, ctx: ProbeContext, timeout: float, t: _Transfer) -> None:
-    reader, writer, path, host = await _connect(url, ctx, timeout, t)
-    try:
-        t.stage = "processing"
-        # a Range request lets a server send only what we want; one that ignores it is cut off
-        writer.write(_head("GET", path, host, [f"Range: bytes=0-{limit - 1}"]))
-        await writer.drain()
-        t.status = _parse_status(await reader.readline())
-        # chunked framing, if any, is counted as payload: a few bytes in a megabyte
-        await _read_headers(reader)
-        if t.status not in (200, 206):
-            raise ProbeError(ErrorCategory.HTTP_STATUS, f"HTTP {t.status}")
+    def on_chunk(n: int, now: float) -> None:
+        if t.first_at is None:
+            t.first_at = now
+        t.bytes += n
+        t.last_at = now
         t.stage = "transfer"
-        while t.bytes < limit:
-            chunk = await reader.read(min(CHUNK, limit - t.bytes))
-            if not chunk:
-                break
-            now = ctx.clock()
-            if t.first_at is None:
-                t.first_at = now
-            t.bytes += len(chunk)
-            t.last_at = now
-    finally:
-        writer.transport.abort()  # cut off: no need to drain the rest of a large object
-        await close_quietly(writer)
+
+    # a Range request lets a server send only what we want; one that ignores it is cut off
+    resp = await _request(
+        url, ctx, timeout, t,
+        headers={"Range": f"bytes=0-{limit - 1}"},
+        max_body=limit,
+        on_chunk=on_chunk,
+        enough=lambda status, headers, body: status not in (200, 206),
+    )  # fmt: skip
+    if resp.status not in (200, 206):
+        raise ProbeError(ErrorCategory.HTTP_STATUS, f"HTTP {resp.status}")
 
 
 async def upload(url: str, size: int, ctx: ProbeContext, timeout: float, t: _Transfer) -> None:
-    reader, writer, path, host = await _connect(url, ctx, timeout, t)
-    try:
-        t.stage = "transfer"
-        extra = ["Content-Type: application/octet-stream", f"Content-Length: {size}"]
-        writer.write(_head("POST", path, host, extra))
-        await writer.drain()
-        block = os.urandom(CHUNK)  # incompressible: a compressing middlebox must not flatter us
-        t.first_at = ctx.clock()
-        while t.bytes < size:
-            n = min(CHUNK, size - t.bytes)
-            writer.write(block[:n])
-            await writer.drain()
-            t.bytes += n
-        t.stage = "processing"
-        # the server has it all once it answers: the last bytes may still sit in our buffers
-        t.status = _parse_status(await reader.readline())
-        t.last_at = ctx.clock()
-        if not 200 <= t.status < 300:
-            raise ProbeError(ErrorCategory.HTTP_STATUS, f"HTTP {t.status}")
-    finally:
-        await close_quietly(writer)
+    def on_sent(n: int, now: float) -> None:
+        if t.first_at is None:
+            t.first_at = now
+        t.bytes += n
+
+    resp = await _request(
+        url, ctx, timeout, t,
+        method="POST",
+        headers={"Content-Type": "application/octet-stream"},
+        upload_size=size,
+        on_sent=on_sent,
+        max_body=4096,
+    )  # fmt: skip
+    # the server has it all once it answers: the last bytes may still sit in our buffers
+    t.last_at = ctx.clock() - resp.phases.get("transfer", 0.0)
+    if resp.status is None or not 200 <= resp.status < 300:
+        raise ProbeError(ErrorCategory.HTTP_STATUS, f"HTTP {resp.status}")
 
 
-async def probe(target: Target, ctx: ProbeContext) -> ProbeResult:
-    """Download (then upload, when configured) for one throughput target; never raises."""
-    started = ctx.clock()
+async def probe(target: Target, ctx: ProbeContext) -> Outcome:
+    """Download (then upload, when configured) for one throughput target."""
     spec = ctx.config.throughput.target(target.name)
     if spec is None:
-        return finish(target, KIND, ctx, started, error=ErrorCategory.INTERNAL, detail="unknown")
-    return await measure(spec, target, ctx, started)
+        return Outcome(error=ErrorCategory.INTERNAL, detail="unknown")
+    return await measure(spec, ctx)
 
 
-async def measure(
-    spec: ThroughputTarget, target: Target, ctx: ProbeContext, started: float
-) -> ProbeResult:
+async def measure(spec: ThroughputTarget, ctx: ProbeContext) -> Outcome:
     timeout = ctx.settings.timeout
     down, up = _Transfer(), _Transfer()
     current = down
-    deadline = started + timeout
+    deadline = ctx.clock() + timeout
     try:
-        await asyncio.wait_for(download(spec.url, spec.size, ctx, timeout, down), timeout)
+        await within(download(spec.url, spec.size, ctx, timeout, down), timeout)
         if spec.upload_url:
             current = up
             left = max(0.05, deadline - ctx.clock())
-            await asyncio.wait_for(upload(spec.upload_url, spec.upload_size, ctx, left, up), left)
+            await within(upload(spec.upload_url, spec.upload_size, ctx, left, up), left)
     except ProbeError as e:
-        return _result(target, ctx, started, down, up, current, e.category, e.detail)
+        return _outcome(down, up, current, e.category, e.detail)
     except (OSError, TimeoutError, EOFError) as e:
         category = categorize_os_error(e)
         if current.stage == "resolve" and category is ErrorCategory.TIMEOUT:
             category = ErrorCategory.DNS_TIMEOUT
-        if category is ErrorCategory.TIMEOUT and current.stage == "transfer" and current.bytes:
+        if (
+            category is ErrorCategory.TIMEOUT
+            and current.stage in ("transfer", "upload")
+            and current.bytes
+        ):
             # a slow line that ran out of time still measured something: keep the figure
             current.last_at = current.last_at or ctx.clock()
         detail = f"{describe_os_error(e)} during {current.stage}"
-        return _result(target, ctx, started, down, up, current, category, detail)
+        return _outcome(down, up, current, category, detail)
     if down.bytes < spec.size and down.seconds is not None:
         # the object is smaller than configured: still a measurement, but say so
         detail = f"object ended after {down.bytes} of {spec.size} bytes"
     else:
         detail = ""
-    return _result(target, ctx, started, down, up, None, None, detail)
+    return _outcome(down, up, None, None, detail)
 
 
-def _result(
-    target: Target,
-    ctx: ProbeContext,
-    started: float,
+def _outcome(
     down: _Transfer,
     up: _Transfer,
     failed: _Transfer | None,
     error: ErrorCategory | None,
     detail: str,
-) -> ProbeResult:
+) -> Outcome:
     data = ThroughputData(
         method="http",
         download_bytes=down.bytes,
@@ -228,6 +221,85 @@ def _result(
         upload_seconds=up.seconds,
         stage=failed.stage if failed else "",
     )
-    return finish(
-        target, KIND, ctx, started, error=error, detail=detail, address=down.address, data=data
-    )
+    return Outcome(error=error, detail=detail, address=down.address, data=data)
+
+
+# -- what throughput results add (shared by the speedtest kind) ------------------------------
+
+RATE = Family(
+    "throughput_bytes_per_second",
+    "gauge",
+    "Payload rate of the last throughput test, by direction.",
+    ("target", "direction"),
+    always=False,  # absent until a test has measured something
+)
+BYTES_USED = Family(
+    "throughput_bytes_used",
+    "counter",
+    "Bytes moved by throughput tests (the data budget's spending).",
+    (),
+)
+
+
+def samples(r: ProbeResult, now: float) -> Iterable[Sample]:
+    d = r.data
+    if not isinstance(d, ThroughputData):
+        return
+    for direction, value in (("download", d.download_rate), ("upload", d.upload_rate)):
+        if value is not None:
+            yield RATE, (r.target, direction), value
+
+
+def counts(r: ProbeResult, previous: ProbeResult | None) -> Iterable[Count]:
+    yield BYTES_USED, (), r.data.bytes_used if r.data is not None else 0
+
+
+def details(r: ProbeResult) -> dict[str, Any]:
+    d = r.data
+    if not isinstance(d, ThroughputData):
+        return {}
+    out: dict[str, Any] = {"method": d.method, "bytes_used": d.bytes_used}
+    for direction, rate, n, secs in (
+        ("download", d.download_rate, d.download_bytes, d.download_seconds),
+        ("upload", d.upload_rate, d.upload_bytes, d.upload_seconds),
+    ):
+        if n:
+            out[direction] = {
+                "bytes": n,
+                "seconds": round(secs, 4) if secs else None,
+                "bytes_per_second": round(rate, 1) if rate else None,
+            }
+    if d.server:
+        out["server"] = d.server
+    if d.latency_seconds is not None:
+        out["latency_seconds"] = round(d.latency_seconds, 4)
+    if d.stage:
+        out["stalled_in"] = d.stage
+    return out
+
+
+def budgeted_settings(config: Config) -> KindSettings:
+    return KindSettings(interval=config.throughput.interval, timeout=config.throughput.timeout)
+
+
+def _targets(config: Config, environ: Mapping[str, str]) -> list[Target]:
+    return [t.as_target() for t in config.throughput.targets]
+
+
+def _cost(config: Config, target: Target) -> int:
+    spec = config.throughput.target(target.name)
+    return spec.size + spec.upload_size if spec is not None else 0
+
+
+SPEC = KindSpec(
+    name=KIND,
+    probe=probe,
+    lane=Lane.BUDGETED,
+    settings_of=budgeted_settings,
+    targets=_targets,
+    families=(RATE, BYTES_USED),
+    samples=samples,
+    counts=counts,
+    details=details,
+    cost=_cost,
+)

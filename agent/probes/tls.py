@@ -2,25 +2,37 @@
 
 When verification fails the probe shakes hands once more without verifying, only to read the
 certificate, so that an expired or wrong certificate still shows its expiry date.
+
+When the handshake for the real name is reset (or met by silence) after the connection was
+made, the probe at once asks the same address for a neutral name: a server that answers that
+but not its own name is behind something that filters by the name a connection asks for (DPI
+on the path, a filtering box), the like-for-like contrast of `network_filtering`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import ssl
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import NamedTuple
 
-from agent.config import Target
+from agent.config import KindSettings, Target
+from agent.net import certname
+from agent.net.resolve import resolve_host
 from agent.probes.base import (
+    Family,
+    KindSpec,
+    Outcome,
     ProbeContext,
-    ProbeError,
+    Sample,
     categorize_os_error,
     close_quietly,
     describe_os_error,
-    finish,
     open_tcp,
 )
-from agent.probes.lookup import resolve_host
 from agent.results import ErrorCategory, ProbeResult, TlsData
+
+from ..net.deadline import within
 
 KIND = "tls"
 
@@ -50,67 +62,199 @@ def not_after(ssl_object: ssl.SSLObject | None) -> float | None:
     der = ssl_object.getpeercert(binary_form=True)
     if not der:
         return None
-    from cryptography import x509
-
+    try:  # the [tls] extra: without it the expiry of an unverified certificate is unknown
+        from cryptography import x509
+    except ImportError:
+        return None
     return x509.load_der_x509_certificate(der).not_valid_after_utc.timestamp()
 
 
+#: the name a contrast handshake asks for: one no filter on the way has a reason to stop, and
+#: one no Ozon server is for (it answers with its default certificate or its own alert)
+NEUTRAL_NAME = "www.example.com"
+#: what a contrast handshake may take; the real one leaves it this much of the deadline
+CONTRAST_SECONDS = 2.0
+#: the real name's handshake failed like this after the connection was made: a filter's
+#: signature when another name gets through. A reset is proof at once; silence is also what
+#: a lossy path gives (in the lab, 7 % loss each way to Russia made a timed-out handshake and
+#: an answered neutral one look like filtering, twice in 150 s), so the diagnosis wants it in
+#: several rounds in a row (agent/diagnosis/evidence.py, SILENT_FILTER_ROUNDS)
+_FILTER_LIKE = frozenset({ErrorCategory.RESET, ErrorCategory.TIMEOUT})
+
+
+@dataclass
+class _Attempt:
+    connected: bool = False
+
+
+class Handshake(NamedTuple):
+    connect_seconds: float
+    seconds: float
+    version: str
+    expiry: float | None  # the leaf's notAfter, unix time
+    issuer: str  # the leaf's issuer, "CN=..., O=..." ("" unknown)
+
+
 async def handshake(
-    address: str, target: Target, ctx: ProbeContext, verify: bool
-) -> tuple[float, float, str, float | None]:
-    """(connect seconds, handshake seconds, version, notAfter)."""
-    _, writer, connect_s = await open_tcp(address, target.port, ctx)
+    address: str,
+    target: Target,
+    ctx: ProbeContext,
+    verify: bool,
+    server_name: str | None = None,
+    attempt: _Attempt | None = None,
+) -> Handshake:
+    _, writer, connect_s = await open_tcp(address, target.port, ctx.clock)
+    if attempt is not None:
+        attempt.connected = True
+    shaken = False
     try:
         started = ctx.clock()
-        server_name = target.host if target.host != "auto" else address
+        if server_name is None:
+            server_name = target.host if target.host != "auto" else address
         await writer.start_tls(ctx.ssl_context(verify), server_hostname=server_name)
         seconds = ctx.clock() - started
         ssl_object = writer.get_extra_info("ssl_object")
         version = ssl_object.version() if ssl_object else ""
-        return connect_s, seconds, version or "", not_after(ssl_object)
+        der = ssl_object.getpeercert(binary_form=True) if ssl_object else None
+        by = certname.issuer(der) if der else ""
+        shaken = True
+        return Handshake(connect_s, seconds, version or "", not_after(ssl_object), by)
     finally:
-        await close_quietly(writer)
+        # a handshake given up on (silence, a reset) is aborted at once: a polite close
+        # waited up to 0.5 s on a silent peer, the time the neutral-name contrast needs
+        await close_quietly(writer, abort=not shaken)
 
 
-async def probe(target: Target, ctx: ProbeContext) -> ProbeResult:
+async def neutral_name_answers(
+    address: str, target: Target, ctx: ProbeContext, budget: float
+) -> bool:
+    """Does the same address shake hands for a neutral name (or refuse it with its own TLS
+    alert, which is an answer too)? Asked right after the real name was reset:
+    yes means something on the way stopped the connection for the name it asked for."""
+    try:
+        await within(
+            handshake(address, target, ctx, verify=False, server_name=NEUTRAL_NAME), budget
+        )
+    except ssl.SSLError as e:
+        # the server's own alert (unrecognized_name, handshake_failure) is an answer; a
+        # connection closed mid-handshake is not
+        return not isinstance(e, ssl.SSLEOFError | ssl.SSLZeroReturnError)
+    except (OSError, TimeoutError, EOFError, ValueError):
+        return False
+    return True
+
+
+async def probe(target: Target, ctx: ProbeContext) -> Outcome:
     started = ctx.clock()
     timeout = ctx.settings.timeout
-    address = ""
+    # the real handshake leaves time for the contrast (a reset comes early; this is for a
+    # reset that comes late, after a slow connect)
+    reserve = min(CONTRAST_SECONDS, timeout / 4)
 
-    def remaining() -> float:
-        return max(timeout - (ctx.clock() - started), 0.001)
+    def remaining(keep: float = 0.0) -> float:
+        return max(timeout - (ctx.clock() - started) - keep, 0.001)
 
+    address, _ = await resolve_host(target.host, ctx, timeout)
+    attempt = _Attempt()
     try:
-        address, _ = await resolve_host(target.host, ctx, timeout)
-        connect_s, hs, version, expiry = await asyncio.wait_for(
-            handshake(address, target, ctx, verify=True), remaining()
+        shake = await within(
+            handshake(address, target, ctx, verify=True, attempt=attempt), remaining(reserve)
         )
-    except ProbeError as e:
-        return finish(target, KIND, ctx, started, error=e.category, detail=e.detail)
     except ssl.SSLCertVerificationError as e:
         reason = verify_reason(e)
         data = TlsData(verified=False, verify_error=reason)
         try:
-            connect_s, hs, version, expiry = await asyncio.wait_for(
-                handshake(address, target, ctx, verify=False), remaining()
+            shake = await within(handshake(address, target, ctx, verify=False), remaining())
+            data = TlsData(
+                shake.connect_seconds, shake.seconds, shake.version, False, reason, shake.expiry
             )
-            data = TlsData(connect_s, hs, version, False, reason, expiry)
+            data = replace(data, issuer=shake.issuer)
         except (OSError, TimeoutError, ValueError):
             pass
-        return finish(
-            target, KIND, ctx, started, address=address, data=data,
+        return Outcome(
+            address=address,
+            data=data,
             error=ErrorCategory.TLS_VERIFY,
             detail=f"{target.host}: certificate not trusted ({e.verify_message})",
-        )  # fmt: skip
+        )
     except (OSError, TimeoutError, EOFError) as e:
         category = categorize_os_error(e)
         if category is ErrorCategory.INTERNAL:
             category = ErrorCategory.TLS_ERROR
-        return finish(
-            target, KIND, ctx, started, address=address, error=category,
-            detail=f"{address}:{target.port}: {describe_os_error(e)}", data=TlsData(),
-        )  # fmt: skip
-    return finish(
-        target, KIND, ctx, started, address=address,
-        data=TlsData(connect_s, hs, version, True, "", expiry),
-    )  # fmt: skip
+        contrast: bool | None = None
+        if attempt.connected and category in _FILTER_LIKE and target.host != "auto":
+            contrast = await neutral_name_answers(address, target, ctx, remaining())
+        detail = f"{address}:{target.port}: {describe_os_error(e)}"
+        if contrast:
+            detail += f"; the same address answers {NEUTRAL_NAME}"
+        return Outcome(
+            address=address,
+            error=category,
+            detail=detail,
+            data=TlsData(neutral_name_answered=contrast),
+        )
+    data = TlsData(shake.connect_seconds, shake.seconds, shake.version, True, "", shake.expiry)
+    return Outcome(address=address, data=replace(data, issuer=shake.issuer))
+
+
+_LABELS = ("target", "group")
+HANDSHAKE = Family(
+    "tls_handshake_seconds", "gauge", "TLS handshake time of the last probe.", _LABELS
+)
+VERSION = Family(
+    "tls_version_info", "gauge", "The TLS version negotiated; always 1.", (*_LABELS, "version")
+)
+VERIFIED = Family(
+    "tls_cert_verified", "gauge", "1 if the certificate chain and host name verified.", _LABELS
+)
+EXPIRY = Family(
+    "tls_cert_expiry_seconds",
+    "gauge",
+    "Seconds until the leaf certificate expires (negative once expired).",
+    _LABELS,
+)
+
+FILTERED = Family(
+    "tls_filtered_by_name",
+    "gauge",
+    "1 if the last handshake was stopped for the name it asked for while the same address "
+    "answered a neutral name at once (filtering on the path); 0 after any other attempt.",
+    _LABELS,
+)
+
+
+def samples(r: ProbeResult, now: float) -> Iterable[Sample]:
+    d = r.data
+    if not isinstance(d, TlsData):
+        return
+    lv = (r.target, r.group)
+    if d.handshake_seconds is not None:
+        yield HANDSHAKE, lv, d.handshake_seconds
+    if d.version:
+        yield VERSION, (*lv, d.version), 1
+    if d.handshake_seconds is not None or d.verify_error:
+        yield VERIFIED, lv, 1 if d.verified else 0
+    if d.cert_not_after is not None:
+        yield EXPIRY, lv, d.cert_not_after - now
+    yield FILTERED, lv, 1 if d.filtered_by_name() else 0
+
+
+def details(r: ProbeResult) -> dict[str, object]:
+    """For /api/status: who issued the certificate, and why it did not verify."""
+    d = r.data
+    if not isinstance(d, TlsData):
+        return {}
+    return {"issuer": d.issuer, "verify_error": d.verify_error}
+
+
+SPEC = KindSpec(
+    name=KIND,
+    probe=probe,
+    details=details,
+    settings=KindSettings(interval=120, timeout=8),
+    default_on=lambda url, host_is_ip: url.startswith("https"),
+    families=(HANDSHAKE, VERSION, VERIFIED, EXPIRY, FILTERED),
+    samples=samples,
+    reach_evidence=True,
+    service_rank=1,
+)

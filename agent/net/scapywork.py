@@ -1,16 +1,15 @@
 """The blocking, packet-level half of the path, path-MTU and gateway-ARP probes (scapy).
 
 Scapy is not imported by the daemon at start: `agent/probes/path.py`, `pmtu.py` and `arp.py`
-call into this module from worker threads, and it imports scapy on first use, so an agent
-without those probes never loads it (tens of MB). Every function here blocks (scapy's sr/srp)
-and must only be called from a worker thread: traces and MTU probes from one thread, one at a
-time (routers rate-limit the ICMP errors they send), ARP from another, so that a queue of
-traces never delays the gateway check; loading scapy and refreshing its routes (process-global
-state) happen under `LOCK`.
+call into this module (through `agent/net/scapylane.py`) from worker threads, and it imports
+scapy on first use, so an agent without those probes never loads it (tens of MB). Every
+function here blocks (scapy's sr/srp) and must only be called from a worker thread: traces and
+MTU probes from one thread, one at a time (routers rate-limit the ICMP errors they send), ARP
+from another, so that a queue of traces never delays the gateway check; loading scapy and
+refreshing its routes (process-global state) happen under `LOCK`.
 
 Raw sockets need root or CAP_NET_RAW; without them these functions raise PermissionError and
-the probe reports `permission`.
-"""
+the probe reports `permission`."""
 
 from __future__ import annotations
 
@@ -156,9 +155,11 @@ def worst_hop(hops: list[Hop]) -> Hop | None:
 
 
 def route_hash(hops: list[Hop]) -> int:
-    """48 bits of the ordered responders (exact in a float64 gauge). Silent hops are left out:
-    a router that skips an ICMP error now and then has not changed the route."""
-    text = "|".join(h.address for h in hops if h.address)
+    """48 bits (exact in a float64 gauge) of what answered at each hop: an identifier of the
+    route as this trace saw it. A hop silent in one trace and answering in the next gives
+    another hash; whether the route really changed is decided by comparing only the hops
+    that answered both times (`agent/probes/path.py` route_moved), not by the hash."""
+    text = "|".join(f"{h.ttl}:{h.address}" for h in hops if h.address)
     return int(hashlib.sha256(text.encode()).hexdigest()[:12], 16)
 
 
