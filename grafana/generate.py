@@ -1,10 +1,15 @@
 #!/usr/bin/env python3
-"""Generate the ozon-probe Grafana dashboards (grafana/dashboards/*.json).
+"""Generate the ozon-probe Grafana dashboards, in English, Russian and Chinese.
 
-Standard library only. The JSON files are committed; regenerate after editing this file:
+Standard library only. The JSON files are committed; regenerate after editing this file or
+dashboard_words.py (the Russian and Chinese words, keyed by the English text):
 
-    python3 grafana/generate.py            # write grafana/dashboards/*.json
+    python3 grafana/generate.py            # write every language's dashboards
     python3 grafana/generate.py --check    # exit 1 if the committed JSON is out of date
+
+English: grafana/dashboards/ and grafana/fleet/; Russian and Chinese: grafana/ru/... and
+grafana/zh/... (uids with -ru, -zh). Exit 2 when a text has no translation, a translation
+matches no text, or a translation drops a label template or variable.
 
 The dashboards use the recording rules of deploy/prometheus/rules.yml (ozon_probe:...), so
 load those rules into the Prometheus the dashboards read from.
@@ -17,7 +22,9 @@ sequential panel ids) so that regenerating changes nothing.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -52,17 +59,25 @@ STATUS_MAPPINGS: list[Json] = [
     },
 ]
 
+# "Your side" and "Ozon's side" told apart by more than words: an icon and a colour family.
+# Your side (office network, provider, route to Russia, DNS): 🏠, reds and oranges (act
+# locally). Ozon's side: 🛒, purples (wait for Ozon). The network in between: 🌐 yellow.
+YOUR_SIDE_ICON, OZON_SIDE_ICON, BETWEEN_ICON = "🏠", "🛒", "🌐"
+YOUR_SIDE_COLOURS = ("red", "dark-red", "orange", "dark-orange", "semi-dark-red")
+OZON_SIDE_COLOURS = ("purple", "dark-purple")
+
 # ozon_probe:verdict:code (rules.yml): mild to basic
 VERDICT_CODES: list[tuple[int, str, str, str]] = [
     # code, cause, text, colour
-    (0, "ok", "OK", "green"),
-    (1, "network_degraded", "Network slow / lossy", "yellow"),
-    (2, "platform_degraded", "Ozon degraded", "orange"),
-    (3, "platform_outage", "Ozon outage", "dark-red"),
-    (4, "dns", "DNS failing", "purple"),
-    (5, "international_path", "Route to Russia broken", "red"),
-    (6, "isp", "Internet provider down", "red"),
-    (7, "local_network", "Office network down", "red"),
+    (0, "ok", "✅ OK", "green"),
+    (1, "network_degraded", f"{BETWEEN_ICON} Network slow / lossy", "yellow"),
+    (2, "platform_degraded", f"{OZON_SIDE_ICON} Ozon degraded", "purple"),
+    (3, "platform_outage", f"{OZON_SIDE_ICON} Ozon outage", "dark-purple"),
+    (4, "dns", f"{YOUR_SIDE_ICON} DNS failing", "dark-orange"),
+    (5, "international_path", f"{YOUR_SIDE_ICON} Route to Russia broken", "orange"),
+    (6, "isp", f"{YOUR_SIDE_ICON} Internet provider down", "red"),
+    (7, "local_network", f"{YOUR_SIDE_ICON} Office network down", "dark-red"),
+    (8, "network_filtering", f"{YOUR_SIDE_ICON} Filtered on the way", "semi-dark-red"),
 ]
 VERDICT_MAPPINGS: list[Json] = [
     {
@@ -74,7 +89,10 @@ VERDICT_MAPPINGS: list[Json] = [
     },
     {
         "type": "special",
-        "options": {"match": "null", "result": {"text": "No data", "color": "text", "index": 8}},
+        "options": {
+            "match": "null",
+            "result": {"text": "No data", "color": "text", "index": len(VERDICT_CODES)},
+        },
     },
 ]
 
@@ -83,10 +101,14 @@ SIDE_MAPPINGS: list[Json] = [
     {
         "type": "value",
         "options": {
-            "0": {"text": "All good", "color": "green", "index": 0},
-            "1": {"text": "Slow network in between", "color": "yellow", "index": 1},
-            "2": {"text": "Ozon's side: wait for Ozon", "color": "dark-red", "index": 2},
-            "3": {"text": "Your side, not Ozon", "color": "red", "index": 3},
+            "0": {"text": "✅ All good", "color": "green", "index": 0},
+            "1": {"text": f"{BETWEEN_ICON} Slow network in between", "color": "yellow", "index": 1},
+            "2": {
+                "text": f"{OZON_SIDE_ICON} Ozon's side: wait for Ozon",
+                "color": "dark-purple",
+                "index": 2,
+            },
+            "3": {"text": f"{YOUR_SIDE_ICON} Your side, not Ozon", "color": "red", "index": 3},
         },
     },
     {
@@ -1107,7 +1129,8 @@ def capacity() -> Json:
             w=18,
             overrides=[
                 {
-                    "matcher": {"id": "byRegexp", "options": "usual .*"},
+                    # by query, not by legend: the legend is in the reader's language
+                    "matcher": {"id": "byFrameRefID", "options": "B"},
                     "properties": [
                         {"id": "custom.lineStyle", "value": {"fill": "dash", "dash": [10, 10]}}
                     ],
@@ -1166,6 +1189,147 @@ def capacity() -> Json:
     )
 
 
+# ---------------------------------------------------------------------------------------
+# Fleet (docs/fleet.md): for the centre's Grafana, reading VictoriaMetrics, where every series
+# carries `site` and `country`. Raw series only: the centre evaluates deploy/central/
+# fleet-rules.yml, not the single-office recording rules. Written to grafana/fleet/ (not
+# grafana/dashboards/, whose dashboards read an office's own Prometheus).
+
+FLEET_OUT_DIR = HERE / "fleet"
+FSEL = f'{SEL}, site=~"$site", country=~"$country"'
+SOUND_CAUSES = "ok|network_degraded|platform_outage|platform_degraded"
+
+
+def _fleet_verdict_code() -> str:
+    """The per-site verdict code of fleet-rules.yml's fleet:site_verdict:code."""
+    parts = [
+        f'(last_over_time(ozon_probe_verdict{{{FSEL}, cause="{cause}"}}[2m]) == 1) * {code}'
+        for code, cause, _text, _colour in VERDICT_CODES
+    ]
+    return "max by (site) (\n     " + "\n  or ".join(parts) + "\n)"
+
+
+def fleet() -> Json:
+    variables = [
+        *base_vars(),
+        query_var("country", "Country", f"label_values(ozon_probe_verdict{{{SEL}}}, country)"),
+        query_var(
+            "site",
+            "Site",
+            f'label_values(ozon_probe_verdict{{{SEL}, country=~"$country"}}, site)',
+            description="site.name in each agent's config (served to the office's Prometheus "
+            "agent at /api/sd).",
+        ),
+    ]
+    seeing = (
+        "count(max by (site) (last_over_time(ozon_probe_verdict"
+        f'{{{FSEL}, cause="platform_outage"}}[2m])) == 1)'
+    )
+    sound = (
+        "count(max by (site) (last_over_time(ozon_probe_verdict"
+        f'{{{FSEL}, cause=~"{SOUND_CAUSES}"}}[2m])) == 1)'
+    )
+    reporting = f"count(max by (site) (last_over_time(ozon_probe_verdict{{{FSEL}}}[2m])))"
+    panels: list[Json] = [
+        stat(
+            "Sites that see Ozon down",
+            [query(f"{seeing} or vector(0)", "seeing", instant=True)],
+            description="Sites whose own network works and whose verdict is 'Ozon outage'. "
+            "OzonOutageConfirmed fires at 2 or more sites that are also at least half of the "
+            "sound sites.",
+            thresh=thresholds((None, "green"), (1, "orange"), (2, "red")),
+            w=8,
+        ),
+        stat(
+            "Sound sites (can see Ozon)",
+            [query(f"{sound} or vector(0)", "sound", instant=True)],
+            description="Sites reporting a verdict that is not their own network, provider, "
+            "route or DNS: only these can tell whether Ozon works.",
+            color_mode="none",
+            w=8,
+        ),
+        stat(
+            "Sites reporting",
+            [query(f"{reporting} or vector(0)", "reporting", instant=True)],
+            description="Sites whose data reached the centre in the last 2 minutes. A site "
+            "missing here is silent (SiteSilent): its uplink or its computer.",
+            color_mode="none",
+            w=8,
+        ),
+        table(
+            "Sites x layers (now)",
+            [
+                query(
+                    f"max by (site, layer) (last_over_time(ozon_probe_layer_status{{{FSEL}}}[2m]))",
+                    instant=True,
+                    fmt="table",
+                )
+            ],
+            description="Each site's layers, from its own network out to Ozon. A column red at "
+            "every site is Ozon (or the route everyone shares); a row red from some layer on is "
+            "that site's own problem.",
+            w=24,
+            h=8,
+        ),
+        timeseries(
+            "Consensus over time",
+            [
+                query(f"{seeing} or vector(0)", "sites seeing Ozon down", "A"),
+                query(f"{sound} or vector(0)", "sound sites", "B"),
+                query(f"{reporting} or vector(0)", "sites reporting", "C"),
+            ],
+            description="How many sites saw Ozon down, among how many that could see it.",
+            unit="none",
+            w=24,
+            legend_calcs=["max", "lastNotNull"],
+        ),
+        state_timeline(
+            "Verdict per site",
+            [query(_fleet_verdict_code(), "{{site}}")],
+            description="Each site's own verdict. Gaps are silences: nothing reached the centre "
+            "(an office's Prometheus agent sends its backlog later, and the gap fills in).",
+            mappings=VERDICT_MAPPINGS,
+            h=10,
+        ),
+        table(
+            "Seconds since each site's last report",
+            [
+                query(
+                    f"time() - max by (site, country) (timestamp(ozon_probe_verdict{{{FSEL}}}))",
+                    instant=True,
+                    fmt="table",
+                )
+            ],
+            description="Over 120 s means the site is silent at the centre.",
+            w=24,
+            h=6,
+        ),
+    ]
+    grid = panels[3]
+    grid["transformations"].append(
+        {
+            "id": "groupingToMatrix",
+            "options": {"columnField": "layer", "rowField": "site", "valueField": "Value"},
+        }
+    )
+    grid["transformations"].append(  # the layers' names as the overview's lights say them
+        {"id": "organize", "options": {"renameByName": {k: t for k, t, _ in LAYERS}}}
+    )
+    grid["fieldConfig"]["defaults"]["mappings"] = STATUS_MAPPINGS
+    grid["fieldConfig"]["defaults"]["custom"] = {"cellOptions": {"type": "color-background"}}
+    return dashboard(
+        "ozon-probe-fleet",
+        "Ozon probe: fleet",
+        "Every site of the seller at once: who sees Ozon down, who is cut off, who is silent.",
+        panels,
+        variables,
+        refresh="1m",
+    )
+
+
+FLEET_DASHBOARDS = {"ozon-probe-fleet.json": fleet}
+
+
 DASHBOARDS = {
     "ozon-probe-overview.json": overview,
     "ozon-probe-network.json": network,
@@ -1175,12 +1339,166 @@ DASHBOARDS = {
 }
 
 
-def render_all() -> dict[str, str]:
-    """File name -> JSON text, exactly as written to grafana/dashboards/."""
-    return {
-        name: json.dumps(build(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-        for name, build in DASHBOARDS.items()
+# ---------------------------------------------------------------------------------------
+# Languages: one set of dashboards per language. The dashboards above are written in English;
+# localize() turns a copy into Russian or Chinese with the table of grafana/dashboard_words.py
+# (keyed by the English text). A text without a translation is an error, never English
+# left in a Russian or Chinese dashboard. PromQL, units and label templates stay as they are.
+
+LANGS = ("en", "ru", "zh")
+LANG_NAMES = {"en": "English", "ru": "Русский", "zh": "中文"}  # each in its own language
+WORDS_FILE = HERE / "dashboard_words.py"
+
+# The same in every language: names (see tests/support/wording.py) and nothing else.
+SAME_IN_EVERY_LANGUAGE = frozenset({"", "DNS", "HTTP", "Ozon", "Prometheus", "__auto"})
+
+# The keys whose string values a person reads. `current` (Grafana's remembered selection,
+# replaced on load), names, ids, units, expressions and tags are never translated.
+READ_KEYS = frozenset({"title", "description", "label", "tooltip", "content", "text"})
+_TEMPLATE = re.compile(r"\{\{[^{}]*\}\}|\$\{\w+(?::\w+)?\}|\$\w+")
+
+
+class MissingTranslation(Exception):
+    """Texts of the English dashboards that dashboard_words.py does not translate."""
+
+    def __init__(self, lang: str, texts: list[str]) -> None:
+        self.lang, self.texts = lang, texts
+        listed = "\n".join(f"  {t!r}" for t in texts)
+        super().__init__(
+            f"no {lang} translation in {WORDS_FILE.name} for {len(texts)} text(s):\n{listed}"
+        )
+
+
+def load_words() -> dict[str, dict[str, str]]:
+    """WORDS of dashboard_words.py, loaded by path (generate.py runs standalone)."""
+    spec = importlib.util.spec_from_file_location("ozon_probe_dashboard_words", WORDS_FILE)
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    words: dict[str, dict[str, str]] = mod.WORDS
+    return words
+
+
+def templates(text: str) -> list[str]:
+    """The label templates and variables of a text ({{target}}, $target), which a
+    translation must keep."""
+    return sorted(_TEMPLATE.findall(text))
+
+
+def only_templates(text: str) -> bool:
+    """A legend such as '{{target}}: {{version}}': nothing in it to translate."""
+    return not any(c.isalpha() for c in _TEMPLATE.sub("", text))
+
+
+class Translator:
+    def __init__(self, lang: str, words: dict[str, dict[str, str]]) -> None:
+        self.lang, self.words = lang, words
+        self.missing: list[str] = []
+        self.used: set[str] = set()
+
+    def __call__(self, text: str) -> str:
+        if text in SAME_IN_EVERY_LANGUAGE or only_templates(text):
+            return text
+        entry = self.words.get(text)
+        if entry is None or not entry.get(self.lang):
+            if text not in self.missing:
+                self.missing.append(text)
+            return text
+        self.used.add(text)
+        out = entry[self.lang]
+        if templates(out) != templates(text):
+            raise ValueError(
+                f"{self.lang} translation of {text!r} must keep {templates(text)}, "
+                f"has {templates(out)}"
+            )
+        return out
+
+    def walk(self, node: Any, key: str = "") -> Any:
+        if isinstance(node, dict):
+            if key == "current":
+                return node
+            if key == "renameByName":  # column names shown in a table
+                return {k: self(v) for k, v in node.items()}
+            return {k: self.walk(v, k) for k, v in node.items()}
+        if isinstance(node, list):
+            return [self.walk(v, key) for v in node]
+        if isinstance(node, str) and (key in READ_KEYS or key == "legendFormat"):
+            return self(node)
+        return node
+
+
+def localize(dash: Json, lang: str, tr: Translator | None) -> Json:
+    """The dashboard in `lang`: its own uid and language tag, links to the dashboards of the
+    same language and to this dashboard in the other languages, every text translated."""
+    base = dash["uid"]
+    out: Json = tr.walk(dash) if tr else json.loads(json.dumps(dash))
+    out["uid"] = base if lang == "en" else f"{base}-{lang}"
+    out["tags"] = [TAG, lang]
+    out["links"][0]["tags"] = [TAG, lang]
+    for other in LANGS:
+        if other != lang:
+            out["links"].append(
+                {
+                    "title": LANG_NAMES[other],
+                    "type": "link",
+                    "url": "/d/" + (base if other == "en" else f"{base}-{other}"),
+                    "asDropdown": False,
+                    "includeVars": True,
+                    "keepTime": True,
+                    "targetBlank": False,
+                    "icon": "doc",
+                    "tooltip": "",
+                    "tags": [],
+                }
+            )
+    return out
+
+
+def out_dir(lang: str, fleet_set: bool = False) -> Path:
+    """English where it always was (grafana/dashboards, grafana/fleet: the same uids, so old
+    links keep working); the others in grafana/<lang>/dashboards and grafana/<lang>/fleet,
+    outside grafana/dashboards, whose provider would otherwise load them twice."""
+    base = HERE if lang == "en" else HERE / lang
+    return base / ("fleet" if fleet_set else "dashboards")
+
+
+def render_all(
+    dashboards: dict[str, Any] | None = None,
+    lang: str = "en",
+    words: dict[str, dict[str, str]] | None = None,
+    used: set[str] | None = None,
+) -> dict[str, str]:
+    """File name -> JSON text, exactly as written to grafana/dashboards/ (or, for
+    FLEET_DASHBOARDS, grafana/fleet/; for ru and zh, grafana/<lang>/...). Raises
+    MissingTranslation when a text has no translation into `lang`."""
+    tr = None if lang == "en" else Translator(lang, load_words() if words is None else words)
+    out = {
+        name: json.dumps(localize(build(), lang, tr), indent=2, sort_keys=True, ensure_ascii=False)
+        + "\n"
+        for name, build in (DASHBOARDS if dashboards is None else dashboards).items()
     }
+    if tr and tr.missing:
+        raise MissingTranslation(lang, tr.missing)
+    if tr and used is not None:
+        used |= tr.used
+    return out
+
+
+def render_every_set() -> list[tuple[Path, dict[str, str]]]:
+    """(directory, file name -> JSON text) for every language and both sets. Raises
+    MissingTranslation for a text without a translation and ValueError for a translation
+    nobody uses (a leftover of a text that changed)."""
+    words = load_words()
+    used: set[str] = set()
+    outputs = []
+    for lang in LANGS:
+        outputs.append((out_dir(lang), render_all(DASHBOARDS, lang, words, used)))
+        outputs.append((out_dir(lang, True), render_all(FLEET_DASHBOARDS, lang, words, used)))
+    unused = sorted(set(words) - used)
+    if unused:
+        listed = "\n".join(f"  {t!r}" for t in unused)
+        raise ValueError(f"{WORDS_FILE.name} translates texts no dashboard has:\n{listed}")
+    return outputs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1190,27 +1508,43 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--check", action="store_true", help="only check that the committed JSON is current"
     )
-    ap.add_argument("--out", type=Path, default=OUT_DIR, help="output directory")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="write only the English office dashboards, to this directory",
+    )
     args = ap.parse_args(argv)
 
-    rendered = render_all()
+    try:
+        if args.out is not None and args.out.resolve() != OUT_DIR:
+            outputs = [(args.out, render_all())]
+        else:
+            outputs = render_every_set()
+    except (MissingTranslation, ValueError) as err:
+        print(f"generate.py: {err}", file=sys.stderr)
+        return 2
     if args.check:
-        stale = [
-            n
-            for n, t in rendered.items()
-            if not (args.out / n).is_file() or (args.out / n).read_text(encoding="utf-8") != t
-        ]
-        extra = sorted(p.name for p in args.out.glob("*.json") if p.name not in rendered)
-        for n in stale:
-            print(f"out of date: {args.out / n}", file=sys.stderr)
-        for n in extra:
-            print(f"not generated by generate.py: {args.out / n}", file=sys.stderr)
-        return 1 if stale or extra else 0
+        failed = False
+        for out, rendered in outputs:
+            stale = [
+                n
+                for n, t in rendered.items()
+                if not (out / n).is_file() or (out / n).read_text(encoding="utf-8") != t
+            ]
+            extra = sorted(p.name for p in out.glob("*.json") if p.name not in rendered)
+            for n in stale:
+                print(f"out of date: {out / n}", file=sys.stderr)
+            for n in extra:
+                print(f"not generated by generate.py: {out / n}", file=sys.stderr)
+            failed = failed or bool(stale or extra)
+        return 1 if failed else 0
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    for name, content in rendered.items():
-        (args.out / name).write_text(content, encoding="utf-8")
-        print(f"wrote {args.out / name}")
+    for out, rendered in outputs:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, content in rendered.items():
+            (out / name).write_text(content, encoding="utf-8")
+            print(f"wrote {out / name}")
     return 0
 
 
