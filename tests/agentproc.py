@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -30,7 +31,8 @@ class AgentProcess:
             cmd += ["-c", str(config)]
         self.proc = subprocess.Popen(
             cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-            env={**os.environ, **(env or {})},
+            # each agent its own incident journal: tests must not share verdicts or budgets
+            env={**os.environ, "STATE_DIRECTORY": tempfile.mkdtemp(prefix="ozp-agent-"), **(env or {})},
         )  # fmt: skip
         self.lines: list[str] = []
         self.port: int | None = None
@@ -56,7 +58,9 @@ class AgentProcess:
 
     def get(self, path: str, timeout: float = 5) -> tuple[int, str]:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=timeout) as r:
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{self.port}{path}", timeout=timeout
+            ) as r:
                 return r.status, r.read().decode()
         except urllib.error.HTTPError as e:
             return e.code, e.read().decode()

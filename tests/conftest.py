@@ -18,6 +18,14 @@ from tests.support.pki import CA, make_ca
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# Every agent a test starts (and its children, lab namespaces included) keeps its incident
+# journal here, not in the machine's /var/lib/ozon-probe, where runs would share a budget.
+if "OZON_PROBE_TEST_STATE" not in os.environ:
+    import tempfile
+
+    os.environ["OZON_PROBE_TEST_STATE"] = tempfile.mkdtemp(prefix="ozp-state-")
+    os.environ["STATE_DIRECTORY"] = os.environ["OZON_PROBE_TEST_STATE"]
+
 
 def can_netns() -> bool:
     return os.geteuid() == 0 and shutil.which("ip") is not None

@@ -3,6 +3,7 @@ documented metrics and only those, SIGHUP reloads, secrets kept out of every out
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import signal
@@ -25,7 +26,11 @@ INTERVAL = 2.0
 
 @pytest.fixture
 def servers(certs: dict) -> Iterator[dict]:
-    zone = {"seller.ozon.ru": ["127.0.0.1"], "api-seller.ozon.ru": ["127.0.0.1"], "ya.ru": ["127.0.0.1"]}
+    zone = {
+        "seller.ozon.ru": ["127.0.0.1"],
+        "api-seller.ozon.ru": ["127.0.0.1"],
+        "ya.ru": ["127.0.0.1"],
+    }
     with DnsServer(zone) as dns, DnsServer(zone) as dns2, DnsServer(zone) as dns3, \
             WebServer(tls=certs["good"]) as web:  # fmt: skip
         web.set_behaviour("default", "ok")
@@ -47,9 +52,9 @@ probes:
   http: {{interval: 2s, timeout: 1500ms}}
 seller_api: {{url: "https://api-seller.ozon.ru:{web}/v1/roles", interval: 1m}}
 resolvers:
-  - {{name: office, address: "127.0.0.1:{s['dns'].port}"}}
-  - {{name: yandex, address: "127.0.0.1:{s['dns2'].port}", country: RU}}
-  - {{name: ru_national, address: "127.0.0.1:{s['dns3'].port}", country: RU}}
+  - {{name: office, address: "127.0.0.1:{s["dns"].port}"}}
+  - {{name: yandex, address: "127.0.0.1:{s["dns2"].port}", country: RU}}
+  - {{name: ru_national, address: "127.0.0.1:{s["dns3"].port}", country: RU}}
 targets:
   - {{name: gateway, group: gateway, host: 127.0.0.1, probes: [icmp]}}
   - {{name: seller_cabinet, group: ozon, service: cabinet, country: RU, url: "https://seller.ozon.ru:{web}/", probes: [dns, icmp, tcp, tls, http]}}
@@ -136,8 +141,20 @@ def test_agent_exports_every_kind_for_every_target_and_matches_the_docs(
         assert v("ozon_probe_success", kind="http", target="seller_api", group="ozon") == 1
         assert v("ozon_probe_http_status_code", target="seller_api", group="ozon") == 401
         assert v("ozon_probe_success", kind="tcp", target="closed_port", group="control") == 0
-        assert v("ozon_probe_last_error", kind="tcp", target="closed_port", group="control", category="refused") == 1
-        assert v("ozon_probe_dns_success", target="seller_cabinet", group="ozon", resolver="yandex") == 1
+        assert (
+            v(
+                "ozon_probe_last_error",
+                kind="tcp",
+                target="closed_port",
+                group="control",
+                category="refused",
+            )
+            == 1
+        )
+        assert (
+            v("ozon_probe_dns_success", target="seller_cabinet", group="ozon", resolver="yandex")
+            == 1
+        )
         assert v("ozon_probe_seller_api_key_valid") == 1
         assert v("ozon_probe_seller_api_key_expiry_timestamp_seconds") > time.time()
         assert v("ozon_probe_tls_cert_verified", target="seller_cabinet", group="ozon") == 1
@@ -151,29 +168,44 @@ def test_agent_exports_every_kind_for_every_target_and_matches_the_docs(
         assert families(text) == documented()
 
         # nothing anywhere carries the key or an IP address as a label
-        assert KEY not in text and KEY not in agent.get("/api/status")[1] and KEY not in agent.get("/")[1]
+        assert (
+            KEY not in text
+            and KEY not in agent.get("/api/status")[1]
+            and KEY not in agent.get("/")[1]
+        )
         assert not re.search(r'="\d+\.\d+\.\d+\.\d+"', text)
         status, body = agent.get("/healthz")
         assert (status, body.strip()) == (200, "ok")
+        # Prometheus HTTP service discovery: the agent names its own site and country
+        status, body = agent.get("/api/sd")
+        sd = json.loads(body)
+        assert status == 200 and len(sd) == 1 and len(sd[0]["targets"]) == 1
+        assert sd[0]["labels"] == {"site": "loopback", "country": "RU"}
 
         if shutil.which("promtool"):
-            check = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
+            check = subprocess.run(
+                ["promtool", "check", "metrics"], input=text, capture_output=True, text=True
+            )
             assert check.returncode == 0, check.stdout + check.stderr
     assert KEY not in agent.log
 
 
-def test_sighup_reloads_and_a_broken_file_keeps_the_old_config(tmp_path: Path, ca: CA, servers: dict) -> None:
+def test_sighup_reloads_and_a_broken_file_keeps_the_old_config(
+    tmp_path: Path, ca: CA, servers: dict
+) -> None:
     cfg = write_config(tmp_path / "agent.yaml", ca, servers)
     good = cfg.read_text()
     with AgentProcess(cfg, env=resolv_env(tmp_path, servers["dns"])) as agent:
-        agent.wait_for(lambda: 'kind="tcp",target="closed_port"' in agent.get("/metrics")[1], 6, "first round")
+        agent.wait_for(
+            lambda: 'kind="tcp",target="closed_port"' in agent.get("/metrics")[1], 6, "first round"
+        )
         # a broken file: refused in one log line, the old config keeps running
         cfg.write_text(good.replace("probes: [tcp]}", "probes: [tcp], colour: red}"))
         agent.signal(signal.SIGHUP)
         agent.wait_for(lambda: "reload refused" in agent.log, 5, "refusal")
         refusal = [line for line in agent.lines if "reload refused" in line]
         assert len(refusal) == 1 and "colour: unknown key" in refusal[0]
-        assert 'ozon_probe_config_last_reload_success 0.0' in agent.get("/metrics")[1]
+        assert "ozon_probe_config_last_reload_success 0.0" in agent.get("/metrics")[1]
         rounds = agent.status()["rounds"]["tcp"]
         agent.wait_for(lambda: agent.status()["rounds"]["tcp"] > rounds + 1, 6, "probing to go on")
         assert agent.proc.poll() is None
@@ -184,6 +216,6 @@ def test_sighup_reloads_and_a_broken_file_keeps_the_old_config(tmp_path: Path, c
         agent.signal(signal.SIGHUP)
         agent.wait_for(lambda: "reloaded" in agent.log, 5, "reload")
         text = agent.get("/metrics")[1]
-        assert 'ozon_probe_config_last_reload_success 1.0' in text
+        assert "ozon_probe_config_last_reload_success 1.0" in text
         assert 'target="closed_port"' not in text
     assert agent.proc.returncode == 0

@@ -10,14 +10,13 @@ import pytest
 
 from agent.config import (
     ConfigError,
-    default_gateway,
     default_profile_text,
     expand_resolvers,
     load_config,
     load_default,
     parse_config,
-    system_nameservers,
 )
+from agent.net.machine import default_gateway, system_nameservers
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
@@ -53,6 +52,22 @@ EXPECTED = {
     "invalid-url.yaml": "7: targets[3].url: not a URL: 'api-seller.ozon.ru/v1/roles'",
     "invalid-wrong-type.yaml": "1: max_concurrency: must be a whole number, not a string",
     "invalid-yaml-syntax.yaml": "3: not valid YAML: expected ',' or '}', but got '<scalar>'",
+    # issue 13: hostile or unlucky files get one line too (tests/test_config_hardening.py has more)
+    "invalid-huge-integer.yaml": "1: max_concurrency: must be between 1 and 10000, not a 5000-digit number",
+    "invalid-huge-size.yaml": "3: throughput.daily_budget: not a size: '99999999999999999999999999999999999999999999999999999999999999999999999999999999'... (402 characters) (use e.g. 500kB, 25MB, 1GB)",
+    "invalid-superscript-port.yaml": "2: resolvers[0].address: not an IP address (or 'system'): '127.0.0.1:²'",
+    "invalid-arabic-digits.yaml": "2: probes.dns.interval: not a duration: '١٢s' (use e.g. 500ms, 15s, 2m, 1h)",
+    "invalid-deep-nesting.yaml": "3: not valid YAML: nested more than 32 levels deep",
+    "invalid-nul-byte.yaml": "4: not valid YAML: control character U+0000",
+    "invalid-control-character.yaml": "2: site.name: must not contain control characters (found U+001B)",
+    "invalid-ca-device.yaml": "1: tls_ca_file: /dev/zero: not a regular file (a pipe, socket or device)",
+    "invalid-ca-directory.yaml": "1: tls_ca_file: .: is a directory, not a file",
+    "invalid-ca-not-certificate.yaml": "1: tls_ca_file: not-a-certificate.pem: not PEM certificates (OpenSSL cannot read it)",
+    "invalid-listen-tls-key.yaml": "2: listen_tls.cert_file: not-a-certificate.pem and not-a-certificate.pem are not a PEM certificate and its unencrypted private key (OpenSSL cannot read it)",
+    "invalid-url-port-zero.yaml": "3: targets[1].url: not a URL: 'https://seller.ozon.ru:0/'",
+    "invalid-url-non-ascii.yaml": "3: targets[1].url: not a URL: 'https://seller.ozon.ru/кабинет' (percent-encode spaces and non-ASCII letters)",
+    "invalid-seller-api-url-port.yaml": "2: seller_api.url: not a URL: 'https://api-seller.ozon.ru:99999/v1/roles'",
+    "invalid-throughput-url-host.yaml": "3: throughput.targets[0].url: not a URL: 'https://cdn_1.ozon.ru/x.bin' (the host is not a host name)",
 }
 
 
@@ -68,7 +83,9 @@ def test_invalid_config_message(name: str) -> None:
     assert str(err.value) == f"{path}:{EXPECTED[name]}"
 
 
-@pytest.mark.parametrize("name", ["invalid-url.yaml", "invalid-unknown-key.yaml", "invalid-empty.yaml"])
+@pytest.mark.parametrize(
+    "name", ["invalid-url.yaml", "invalid-unknown-key.yaml", "invalid-empty.yaml"]
+)
 def test_validate_command_exits_2_with_one_line(name: str) -> None:
     rel = f"tests/data/{name}"
     proc = subprocess.run(
@@ -112,7 +129,15 @@ def test_example_is_exactly_the_builtin_default() -> None:
 def test_default_profile_covers_what_a_seller_touches() -> None:
     c = load_default()
     services = {t.service for t in c.targets if t.group == "ozon"}
-    assert {"cabinet", "login", "seller_api", "ads_api", "storefront", "cdn_images", "cdn_static"} <= services
+    assert {
+        "cabinet",
+        "login",
+        "seller_api",
+        "ads_api",
+        "storefront",
+        "cdn_images",
+        "cdn_static",
+    } <= services
     assert any(t.group == "control" for t in c.targets)
     assert [t.host for t in c.targets if t.group == "gateway"] == ["auto"]
     assert any(r.address == "77.88.8.8" for r in c.resolvers)
@@ -149,8 +174,15 @@ def test_system_resolvers_and_gateway_are_read_from_the_machine(tmp_path: Path) 
         "targets: [{name: g, group: gateway, host: auto, probes: [icmp]}]\n",
         "t.yaml",
     )
-    names = [(r.name, r.address, r.system) for r in expand_resolvers(cfg.resolvers, system_nameservers(str(resolv)))]
-    assert names == [("system", "198.18.0.1", True), ("system_2", "fe80::1", True), ("yandex", "77.88.8.8", False)]
+    names = [
+        (r.name, r.address, r.system)
+        for r in expand_resolvers(cfg.resolvers, system_nameservers(str(resolv)))
+    ]
+    assert names == [
+        ("system", "198.18.0.1", True),
+        ("system_2", "fe80::1", True),
+        ("yandex", "77.88.8.8", False),
+    ]
     route = tmp_path / "route"
     route.write_text(
         "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
@@ -161,3 +193,38 @@ def test_system_resolvers_and_gateway_are_read_from_the_machine(tmp_path: Path) 
     assert default_gateway(str(route)) == "198.18.0.2"  # the lower metric wins
     route.write_text("Iface\tDestination\tGateway\n")
     assert default_gateway(str(route)) is None
+
+
+def test_journal_keys_state_dir_and_timezone() -> None:
+    from agent.config import JournalSettings, system_timezone
+
+    c = parse_config(
+        "site: {timezone: Asia/Shanghai}\nstate_dir: /srv/oz\njournal: {retention: 30d, max_size: 50MB}\n"
+        "targets: []\n",
+        "j.yaml",
+    )
+    assert (c.site.timezone, c.state_dir, c.journal) == (
+        "Asia/Shanghai",
+        "/srv/oz",
+        JournalSettings(30, 50_000_000),
+    )
+    d = parse_config("targets: []\n", "j.yaml")
+    assert (d.site.timezone, d.state_dir, d.journal) == ("", "", JournalSettings())
+    for text, says in [
+        (
+            "site: {timezone: Mars/Olympus}",
+            "j.yaml:1: site.timezone: not a time zone: 'Mars/Olympus'",
+        ),
+        ("journal: {retention: 2h}", "j.yaml:1: journal.retention: duration 2h is out of range"),
+        ("journal: {max_size: 10kB}", "j.yaml:1: journal.max_size: size 10kB is out of range"),
+        ("journal: {keep: 1d}", "j.yaml:1: journal.keep"),
+        ("state_dir: ''", "j.yaml:1: state_dir"),
+    ]:
+        with pytest.raises(ConfigError) as e:
+            parse_config(text + "\ntargets: []\n", "j.yaml")
+        assert str(e.value).startswith(says), str(e.value)
+    assert system_timezone({"TZ": "Europe/Moscow"}) == "Europe/Moscow"
+    assert system_timezone({"TZ": "Nowhere/Else"}, localtime="/nonexistent") in {
+        "UTC",
+        system_timezone({}),
+    }

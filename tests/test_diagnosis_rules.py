@@ -8,7 +8,9 @@ import time
 
 from agent.config import Config
 from agent.diagnosis import Diagnoser
-from agent.results import ErrorCategory, HttpData, IcmpData, ProbeResult
+from agent.i18n import say
+from agent.net.machine import LinkState
+from agent.results import ErrorCategory, HttpData, IcmpData, ProbeResult, TlsData
 from agent.store import ResultStore
 from tests.conftest import config_for
 
@@ -24,22 +26,32 @@ targets:
 class Feed:
     def __init__(self, config: Config) -> None:
         self.store = ResultStore()
-        self.diag = Diagnoser(config, self.store, link=lambda: (True, "default route via eth0"))
+        self.diag = Diagnoser(config, self.store, link=lambda: LinkState(True, "", "eth0"))
         self.t = time.time()
 
     def icmp(self, target: str, group: str, rtts: list[float], sent: int = 5) -> None:
         self.t += 0.01
         data = IcmpData(sent=sent, received=len(rtts), rtts=tuple(rtts), mode="raw")
         err = None if rtts else ErrorCategory.TIMEOUT
-        self.store.record(ProbeResult("icmp", target, group, bool(rtts), 0.5, self.t, err, data=data))
+        self.store.record(
+            ProbeResult("icmp", target, group, bool(rtts), 0.5, self.t, err, data=data)
+        )
 
-    def http(self, target: str, group: str, status: int | None, error: ErrorCategory | None = None) -> None:
+    def http(
+        self, target: str, group: str, status: int | None, error: ErrorCategory | None = None
+    ) -> None:
         self.t += 0.01
         data = HttpData(phases={"processing": 0.05}, status=status, expected=error is None)
-        self.store.record(ProbeResult("http", target, group, error is None, 0.1, self.t, error, data=data))
+        self.store.record(
+            ProbeResult("http", target, group, error is None, 0.1, self.t, error, data=data)
+        )
 
     def healthy_round(self, loss_on: str = "") -> str:
-        for name, group in (("gateway", "gateway"), ("control_ru", "control"), ("seller_cabinet", "ozon")):
+        for name, group in (
+            ("gateway", "gateway"),
+            ("control_ru", "control"),
+            ("seller_cabinet", "ozon"),
+        ):
             self.icmp(name, group, [0.001] * (4 if name == loss_on else 5))
         self.http("control_ru", "control", 200)
         self.http("seller_cabinet", "ozon", 200)
@@ -77,7 +89,7 @@ def test_ozon_failing_alone_is_an_outage_with_like_for_like_proof() -> None:
     f.http("control_ru", "control", 200)
     d = f.diag.update()
     assert d.cause == "platform_outage"
-    assert any("control_ru http" in e for e in d.evidence)
+    assert any("control_ru http" in say(e, "en") for e in d.evidence)
 
 
 def test_ozon_failing_while_a_control_fails_too_is_not_blamed_on_ozon() -> None:
@@ -101,3 +113,61 @@ def test_verdict_metrics_keep_exactly_one_cause_and_count_changes() -> None:
     f.http("control_ru", "control", 200)
     d = f.diag.update()
     assert d.cause == "platform_outage" and d.changes == 1 and d.since >= first.since
+
+
+def test_an_old_success_does_not_vouch_for_a_target_whose_name_stopped_resolving() -> None:
+    # a dead router takes DNS with it: the controls' newest probes fail to look their names up
+    # (says nothing of the path), and their older successes must not count as "reached now"
+    f = Feed(config_for(CFG))
+    f.t += 0.01  # a TLS probe that worked, before; its kind does not run in the next rounds
+    f.store.record(ProbeResult("tls", "control_ru", "control", True, 0.1, f.t))
+    assert f.healthy_round() == "ok"
+    f.icmp("gateway", "gateway", [])  # silent
+    f.t += 0.01
+    f.store.record(
+        ProbeResult("http", "control_ru", "control", False, 1.0, f.t, ErrorCategory.DNS_TIMEOUT,
+                    data=HttpData(stalled_in="resolve"))
+    )  # fmt: skip
+    f.t += 0.01
+    f.store.record(
+        ProbeResult("icmp", "control_ru", "control", False, 1.0, f.t, ErrorCategory.DNS_TIMEOUT)
+    )
+    assert f.diag.update().cause == "local_network"
+
+
+def _tls(f: Feed, target: str, group: str, issuer: str) -> None:
+    f.t += 0.01
+    data = TlsData(verified=False, verify_error="untrusted", issuer=issuer)
+    f.store.record(
+        ProbeResult("tls", target, group, False, 0.1, f.t, ErrorCategory.TLS_VERIFY, data=data)
+    )
+
+
+BOX = "O=Corp, CN=Inspection Proxy CA"
+
+
+def test_one_untrusted_issuer_for_ozon_and_a_control_is_interception() -> None:
+    f = Feed(config_for(CFG))
+    f.healthy_round()
+    f.icmp("gateway", "gateway", [0.001] * 5)
+    _tls(f, "control_ru", "control", BOX)
+    _tls(f, "seller_cabinet", "ozon", BOX)
+    f.http("seller_cabinet", "ozon", None, ErrorCategory.TLS_VERIFY)
+    f.http("control_ru", "control", None, ErrorCategory.TLS_VERIFY)
+    d = f.diag.update()
+    assert d.cause == "network_filtering"
+    line = say(d.evidence[0], "en")
+    assert "seller.ozon.ru" in line and "Inspection Proxy CA" in line and "ya.ru" in line
+
+
+def test_an_untrusted_certificate_of_ozon_alone_is_not_interception() -> None:
+    # near miss: Ozon (or its CDN) shows a bad certificate while the controls verify: Ozon's
+    f = Feed(config_for(CFG))
+    f.healthy_round()
+    f.icmp("gateway", "gateway", [0.001] * 5)
+    f.icmp("control_ru", "control", [0.02] * 5)
+    _tls(f, "seller_cabinet", "ozon", BOX)
+    f.http("seller_cabinet", "ozon", None, ErrorCategory.TLS_VERIFY)
+    f.http("control_ru", "control", 200)
+    d = f.diag.update()
+    assert d.cause == "platform_outage", [say(e, "en") for e in d.evidence]

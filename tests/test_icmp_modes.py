@@ -16,10 +16,11 @@ pytestmark = needs_netns
 PROBE = """
 import asyncio, json
 from agent.probes import icmp
+from agent.scheduler import measure
 from tests.conftest import config_for, context
 cfg = config_for("targets: [{name: lo, group: control, host: 127.0.0.1, probes: [icmp]}]\\n"
                  "probes: {icmp: {interval: 5s, timeout: 1s, packets: 3, spacing: 10ms}}\\n")
-r = asyncio.run(icmp.probe(cfg.targets[0], context(cfg, "icmp")))
+r = asyncio.run(measure(icmp.SPEC, cfg.targets[0], context(cfg, "icmp")))
 print(json.dumps({"ok": r.ok, "mode": r.data.mode, "received": r.data.received, "error": r.error}))
 """
 
@@ -65,8 +66,15 @@ def test_neither_allowed_is_said_once_and_the_rest_goes_on(netns: Netns, tmp_pat
         proc.terminate()
         _, err = proc.communicate(timeout=10)
     assert 'ozon_probe_icmp_socket_mode{mode="none"} 1.0' in metrics
-    assert 'ozon_probe_last_error{category="permission",group="control",kind="icmp",target="lo_ping"} 1.0' in metrics
+    assert (
+        'ozon_probe_last_error{category="permission",group="control",kind="icmp",target="lo_ping"} 1.0'
+        in metrics
+    )
     assert 'ozon_probe_success{group="control",kind="tcp",target="lo_tcp"} 1.0' in metrics
-    rounds = [line for line in metrics.splitlines() if line.startswith('ozon_probe_rounds_total{kind="icmp"}')]
+    rounds = [
+        line
+        for line in metrics.splitlines()
+        if line.startswith('ozon_probe_rounds_total{kind="icmp"}')
+    ]
     assert rounds and float(rounds[0].split()[-1]) >= 3
     assert err.count("ICMP probes are off") == 1, err

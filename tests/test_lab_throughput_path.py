@@ -66,7 +66,19 @@ def _check(lab: Any, tmp: Path, throughput: dict[str, Any]) -> dict[str, Any]:
     cfg = lab.write_agent_config(tmp / "agent.yaml", throughput=throughput)
     proc = lab.exec(
         "office",
-        ["python", "-m", "agent", "check", "-c", str(cfg), "--json", "--throughput"],
+        # each check its own journal, so its own day's budget: tests must not share one
+        [
+            "python",
+            "-m",
+            "agent",
+            "check",
+            "-c",
+            str(cfg),
+            "--json",
+            "--throughput",
+            "--state-dir",
+            str(tmp / "state"),
+        ],
         timeout=180,
     )
     assert proc.returncode in (0, 1), proc.stderr
@@ -216,7 +228,10 @@ def _check_path(lab: Any, tmp: Path, rounds: int = 3) -> dict[str, dict[str, Any
     cfg = lab.write_agent_config(
         tmp / "agent.yaml",
         targets=PATH_TARGETS,
-        probes={"path": {"interval": "60s", "timeout": "60s", "packets": rounds}},
+        # two traces of `rounds` rounds about a second apart, one after the other
+        probes={
+            "path": {"interval": "120s", "timeout": f"{max(60, 3 * rounds)}s", "packets": rounds}
+        },
     )
     proc = lab.exec(
         "office", ["python", "-m", "agent", "check", "-c", str(cfg), "--json", "--path"],
@@ -262,7 +277,10 @@ def test_traceroute_lists_the_labs_hops_in_order(lab: Any, tmp_path: Path) -> No
 def test_a_lossy_hop_is_the_worst_hop(lab: Any, tmp_path: Path) -> None:
     lab.clear()
     # the ISP's router (hop 2) drops half of what the office sends it: its own answers and
-    # everything it forwards; answers on the way back are untouched
+    # everything it forwards; answers on the way back are untouched. Loss counts as the
+    # worst hop's only when every hop after it shows at least 10 % too; with 12 rounds a hop
+    # at 50 % shows under 10 % (11 of 12 back) once in 300 (CI saw the destination at 8 %
+    # and hop 1 named); with 20 rounds (18 of 20 back) once in 5000
     from tests.lab.lab import LINK, NFT_TABLE, OFFICE_IP
 
     lab._nft(
@@ -271,7 +289,7 @@ def test_a_lossy_hop_is_the_worst_hop(lab: Any, tmp_path: Path) -> None:
         "numgen random mod 100 < 50 drop\n",
     )
     try:
-        results = _check_path(lab, tmp_path, rounds=12)
+        results = _check_path(lab, tmp_path, rounds=20)
     finally:
         lab.clear()
     for method in ("tcp", "icmp"):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import socket
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from agent.probes import seller_api as seller_api_probe
 from agent.probes import tcp as tcp_probe
 from agent.probes import tls as tls_probe
 from agent.results import DnsData, ErrorCategory, HttpData, IcmpData, SellerApiData, TlsData
+from agent.scheduler import measure
 from tests.conftest import config_for, context
 from tests.support.dnsserver import DnsServer
 from tests.support.pki import CA
@@ -40,8 +43,13 @@ def run(coro):  # type: ignore[no-untyped-def]
 
 def _dns_config(*servers: tuple[str, DnsServer]) -> str:
     lines = [f'  - {{name: {n}, address: "127.0.0.1:{s.port}"}}' for n, s in servers]
-    return FAST + "resolvers:\n" + "\n".join(lines) + (
-        "\ntargets:\n  - {name: seller_cabinet, group: ozon, host: seller.ozon.ru, probes: [dns]}\n"
+    return (
+        FAST
+        + "resolvers:\n"
+        + "\n".join(lines)
+        + (
+            "\ntargets:\n  - {name: seller_cabinet, group: ozon, host: seller.ozon.ru, probes: [dns]}\n"
+        )
     )
 
 
@@ -53,14 +61,19 @@ def dns_once(servers: list[tuple[str, DnsServer]], system: str | None = None):  
             type(r)(r.name, r.address, r.port, r.country, system=(r.name == system))
             for r in ctx.resolvers
         ]
-    return run(dns_probe.probe(cfg.targets[0], ctx))
+    return run(measure(dns_probe.SPEC, cfg.targets[0], ctx))
 
 
 def test_dns_answer_timed_per_server(dns_server: DnsServer) -> None:
     r = dns_once([("office", dns_server)])
     assert r.ok and isinstance(r.data, DnsData)
     (a,) = r.data.answers
-    assert (a.resolver, a.addresses, a.rcode, a.over_tcp) == ("office", ("127.0.0.1",), "NOERROR", False)
+    assert (a.resolver, a.addresses, a.rcode, a.over_tcp) == (
+        "office",
+        ("127.0.0.1",),
+        "NOERROR",
+        False,
+    )
     assert 0 < a.seconds < 0.7
 
 
@@ -74,7 +87,9 @@ def test_dns_answer_timed_per_server(dns_server: DnsServer) -> None:
         ("garbage", {}, ErrorCategory.DNS_MALFORMED),
     ],
 )
-def test_dns_failures_are_categorised(dns_server: DnsServer, mode: str, params: dict, category: ErrorCategory) -> None:
+def test_dns_failures_are_categorised(
+    dns_server: DnsServer, mode: str, params: dict, category: ErrorCategory
+) -> None:
     dns_server.set_mode(mode, **params)
     r = dns_once([("office", dns_server)])
     assert not r.ok and r.error is category
@@ -91,16 +106,19 @@ def test_dns_truncated_answer_retried_over_tcp(dns_server: DnsServer) -> None:
 def test_dns_closed_port_is_refused() -> None:
     with DnsServer({}) as srv:
         port = srv.port
-    cfg = config_for(FAST + f'resolvers: [{{name: gone, address: "127.0.0.1:{port}"}}]\n'
-                     "targets: [{name: t, group: ozon, host: seller.ozon.ru, probes: [dns]}]\n")
-    r = run(dns_probe.probe(cfg.targets[0], context(cfg, "dns")))
+    cfg = config_for(
+        FAST + f'resolvers: [{{name: gone, address: "127.0.0.1:{port}"}}]\n'
+        "targets: [{name: t, group: ozon, host: seller.ozon.ru, probes: [dns]}]\n"
+    )
+    r = run(measure(dns_probe.SPEC, cfg.targets[0], context(cfg, "dns")))
     assert r.error is ErrorCategory.REFUSED
 
 
 def test_dns_lying_system_resolver_is_flagged() -> None:
-    zone = {"seller.ozon.ru": ["198.19.10.10"]}
+    # loopback addresses only: a disagreeing answer's address is asked for a certificate
+    zone = {"seller.ozon.ru": ["127.0.10.10"]}
     with DnsServer(zone) as liar, DnsServer(zone) as honest1, DnsServer(zone) as honest2:
-        liar.set_mode("lie", address="198.18.99.99")
+        liar.set_mode("lie", address="127.0.99.99")
         r = dns_once([("system", liar), ("yandex", honest1), ("google", honest2)], system="system")
         assert not r.ok and r.error is ErrorCategory.DNS_MISMATCH
         flags = {a.resolver: a.disagrees for a in r.data.answers}  # type: ignore[union-attr]
@@ -114,10 +132,10 @@ def test_dns_lying_system_resolver_is_flagged() -> None:
 def test_dns_same_network_is_not_a_lie() -> None:
     # geo-balanced CDNs give different addresses of one /24 to different resolvers; a resolver
     # whose answer is in another network while the rest agree is flagged
-    with DnsServer({"seller.ozon.ru": ["198.19.10.5"]}) as a, \
-            DnsServer({"seller.ozon.ru": ["198.19.10.6"]}) as b, \
-            DnsServer({"seller.ozon.ru": ["198.19.10.7"]}) as c, \
-            DnsServer({"seller.ozon.ru": ["203.0.113.7"]}) as odd:  # fmt: skip
+    with DnsServer({"seller.ozon.ru": ["127.0.10.5"]}) as a, \
+            DnsServer({"seller.ozon.ru": ["127.0.10.6"]}) as b, \
+            DnsServer({"seller.ozon.ru": ["127.0.10.7"]}) as c, \
+            DnsServer({"seller.ozon.ru": ["127.0.113.7"]}) as odd:  # fmt: skip
         r = dns_once([("system", a), ("yandex", b), ("google", c)], system="system")
         assert r.ok and not any(x.disagrees for x in r.data.answers)  # type: ignore[union-attr]
         r = dns_once([("system", a), ("yandex", b), ("google", c), ("odd", odd)], system="system")
@@ -125,13 +143,127 @@ def test_dns_same_network_is_not_a_lie() -> None:
         assert r.ok and flags == {"system": False, "yandex": False, "google": False, "odd": True}
 
 
+def _dns_with_cache(ca: CA, cert: tuple[Path, Path]):  # type: ignore[no-untyped-def]
+    """The system resolver sends seller.ozon.ru to 127.0.0.1 (a cache in another network than
+    the 127.0.10.0/24 the two independent resolvers agree on), where a TLS server with `cert`
+    listens on the target's port."""
+    with WebServer(tls=cert) as web, DnsServer({"seller.ozon.ru": ["127.0.0.1"]}) as cache, \
+            DnsServer({"seller.ozon.ru": ["127.0.10.5"]}) as a, \
+            DnsServer({"seller.ozon.ru": ["127.0.10.6"]}) as b:  # fmt: skip
+        cfg, ctx = _dns_setup(ca, [("system", cache), ("yandex", a), ("google", b)], web.port)
+        r = run(measure(dns_probe.SPEC, cfg.targets[0], ctx))
+        return r, web.connections
+
+
+def _dns_setup(ca: CA, servers: list[tuple[str, DnsServer]], port: int):  # type: ignore[no-untyped-def]
+    """A config and a DNS probe context that ask `servers` (the first is the system
+    resolver) for seller.ozon.ru, whose URL names `port`."""
+    lines = [f'  - {{name: {n}, address: "127.0.0.1:{s.port}"}}' for n, s in servers]
+    cfg = config_for(
+        FAST + "resolvers:\n" + "\n".join(lines) + "\ntargets:\n"
+        f'  - {{name: seller_cabinet, group: ozon, url: "https://seller.ozon.ru:{port}/",'
+        " probes: [dns]}\n",
+        ca,
+    )
+    ctx = context(cfg, "dns")
+    ctx.resolvers = [replace(r, system=(r.name == servers[0][0])) for r in ctx.resolvers]
+    return cfg, ctx
+
+
+def test_dns_answer_of_another_network_with_a_valid_certificate_is_honest(
+    ca: CA, certs: dict
+) -> None:
+    # a CDN or an ISP's embedded cache: another network, but it holds the name's certificate
+    r, connections = _dns_with_cache(ca, certs["good"])
+    assert r.ok, r.detail
+    system = next(a for a in r.data.answers if a.resolver == "system")
+    assert not system.disagrees and system.vouched and connections >= 1
+
+
+def test_dns_answer_of_another_network_with_a_wrong_certificate_is_a_lie(
+    ca: CA, certs: dict
+) -> None:
+    # near miss: a hijack page answers TLS, but not with a certificate for the name
+    r, connections = _dns_with_cache(ca, certs["wrong_host"])
+    assert r.error is ErrorCategory.DNS_MISMATCH
+    system = next(a for a in r.data.answers if a.resolver == "system")
+    assert system.disagrees and not system.vouched and connections >= 1
+
+
+def _dns_through_a_proxy(ca: CA, cert: tuple[Path, Path], udp_mode: dict, listen: list[str]):  # type: ignore[no-untyped-def]
+    """Every resolver's UDP answers come from a transparent proxy (`udp_mode`); over TCP they
+    answer seller.ozon.ru with 127.0.0.1, where a TLS server with `cert` listens on the
+    target's port (and on every address of `listen`)."""
+    with socket.socket() as probe:  # a port free on 127.0.0.1 (127.0.99.99 is loopback too)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    addresses = [("127.0.0.1", port)] + [(a, port) for a in listen]
+    zone = {"seller.ozon.ru": ["127.0.0.1"]}
+    with WebServer(tls=cert, listen=addresses) as web, DnsServer(zone) as system, \
+            DnsServer(zone) as a, DnsServer(zone) as b:  # fmt: skip
+        for srv in (system, a, b):
+            srv.set_mode(**udp_mode)
+        cfg, ctx = _dns_setup(ca, [("system", system), ("yandex", a), ("google", b)], port)
+        first = run(measure(dns_probe.SPEC, cfg.targets[0], ctx))
+        second = run(measure(dns_probe.SPEC, cfg.targets[0], ctx))
+        return first, second, system.queries["tcp"], web.connections
+
+
+def test_a_udp_answer_rewritten_on_the_way_is_caught_by_asking_over_tcp(
+    ca: CA, certs: dict
+) -> None:
+    # a transparent proxy answers every UDP question with its block page (127.0.99.99, where
+    # nothing holds the name's certificate): all resolvers agree on the lie, no disagreement
+    # shows it; the system resolver asked over TCP gives the address with the certificate
+    r, again, tcp_queries, _ = _dns_through_a_proxy(
+        ca, certs["good"], {"mode": "udp_lie", "address": "127.0.99.99"}, []
+    )
+    assert not any(a.disagrees for a in r.data.answers)  # type: ignore[union-attr]
+    assert not r.ok and r.error is ErrorCategory.DNS_MISMATCH, r.detail
+    system = next(a for a in r.data.answers if a.resolver == "system")
+    assert system.rewritten == ("127.0.0.1",) and "rewritten on the way" in r.detail
+    assert [a.resolver for a in r.data.rewritten_on_the_way()] == ["system"]  # type: ignore[union-attr]
+    # and again in the next round, while the rewriting lasts
+    assert again.error is ErrorCategory.DNS_MISMATCH and tcp_queries == 2
+
+
+def test_a_name_denied_over_udp_and_answered_over_tcp_is_rewritten(ca: CA, certs: dict) -> None:
+    r, _, _, _ = _dns_through_a_proxy(ca, certs["good"], {"mode": "udp_nxdomain"}, [])
+    system = next(a for a in r.data.answers if a.resolver == "system")
+    assert not r.ok and system.error is ErrorCategory.NXDOMAIN
+    assert system.rewritten == ("127.0.0.1",)
+
+
+def test_udp_and_tcp_answers_that_both_hold_the_certificate_are_honest(ca: CA, certs: dict) -> None:
+    # near miss: a CDN that rotates its answers between networks; each address holds the
+    # name's certificate, so UDP's differing answer is no rewrite
+    r, _, tcp_queries, connections = _dns_through_a_proxy(
+        ca, certs["good"], {"mode": "udp_lie", "address": "127.0.99.99"}, ["127.0.99.99"]
+    )
+    assert r.ok, r.detail
+    assert not any(a.rewritten for a in r.data.answers)  # type: ignore[union-attr]
+    # UDP's address shows the certificate: no TCP question, and none in the next round
+    assert tcp_queries == 0 and connections == 1
+
+
+def test_a_tcp_answer_without_the_certificate_proves_no_rewrite(ca: CA, certs: dict) -> None:
+    # near miss: TCP's address shows the wrong certificate too: which answer is right is not
+    # shown, so nothing is claimed about the path (both are a lie or neither)
+    r, _, _, _ = _dns_through_a_proxy(
+        ca, certs["wrong_host"], {"mode": "udp_lie", "address": "127.0.99.99"}, []
+    )
+    assert not any(a.rewritten for a in r.data.answers)  # type: ignore[union-attr]
+
+
 # -- ICMP -----------------------------------------------------------------------------------
 
 
 def test_icmp_loopback_five_packets() -> None:
-    cfg = config_for(FAST + "targets: [{name: lo, group: control, host: 127.0.0.1, probes: [icmp]}]\n")
+    cfg = config_for(
+        FAST + "targets: [{name: lo, group: control, host: 127.0.0.1, probes: [icmp]}]\n"
+    )
     ctx = context(cfg, "icmp")
-    r = run(icmp_probe.probe(cfg.targets[0], ctx))
+    r = run(measure(icmp_probe.SPEC, cfg.targets[0], ctx))
     assert r.ok, r.detail
     d = r.data
     assert isinstance(d, IcmpData)
@@ -154,11 +286,14 @@ def test_icmp_checksum_matches_rfc1071_example() -> None:
 
 def test_tcp_connect_and_refused() -> None:
     with WebServer() as ws:
-        cfg = config_for(FAST + f"targets: [{{name: web, group: control, host: 127.0.0.1, port: {ws.port}, probes: [tcp]}}]\n")
-        r = run(tcp_probe.probe(cfg.targets[0], context(cfg, "tcp")))
+        cfg = config_for(
+            FAST
+            + f"targets: [{{name: web, group: control, host: 127.0.0.1, port: {ws.port}, probes: [tcp]}}]\n"
+        )
+        r = run(measure(tcp_probe.SPEC, cfg.targets[0], context(cfg, "tcp")))
         assert r.ok and r.data.connect_seconds is not None  # type: ignore[union-attr]
         port = ws.port
-    r = run(tcp_probe.probe(cfg.targets[0], context(cfg, "tcp")))
+    r = run(measure(tcp_probe.SPEC, cfg.targets[0], context(cfg, "tcp")))
     assert r.error is ErrorCategory.REFUSED, port
 
 
@@ -169,10 +304,11 @@ def _tls(ca: CA, cert: tuple[Path, Path], behaviour: str = "ok"):  # type: ignor
     with WebServer(tls=cert) as ws:
         ws.set_behaviour("default", behaviour)
         cfg = config_for(
-            FAST + f"targets: [{{name: seller_cabinet, group: ozon, host: localhost, port: {ws.port}, probes: [tls]}}]\n",
+            FAST
+            + f"targets: [{{name: seller_cabinet, group: ozon, host: localhost, port: {ws.port}, probes: [tls]}}]\n",
             ca,
         )
-        return run(tls_probe.probe(cfg.targets[0], context(cfg, "tls")))
+        return run(measure(tls_probe.SPEC, cfg.targets[0], context(cfg, "tls")))
 
 
 def test_tls_good_certificate(ca: CA, certs: dict) -> None:
@@ -201,9 +337,20 @@ def test_tls_wrong_host(ca: CA, certs: dict) -> None:
 
 def test_tls_untrusted_without_the_ca(certs: dict) -> None:
     with WebServer(tls=certs["good"]) as ws:
-        cfg = config_for(FAST + f"targets: [{{name: t, group: ozon, host: localhost, port: {ws.port}, probes: [tls]}}]\n")
-        r = run(tls_probe.probe(cfg.targets[0], context(cfg, "tls")))
+        cfg = config_for(
+            FAST
+            + f"targets: [{{name: t, group: ozon, host: localhost, port: {ws.port}, probes: [tls]}}]\n"
+        )
+        r = run(measure(tls_probe.SPEC, cfg.targets[0], context(cfg, "tls")))
     assert r.error is ErrorCategory.TLS_VERIFY and r.data.verify_error == "untrusted"  # type: ignore[union-attr]
+    # who signed it is read from the certificate all the same: the evidence of interception
+    assert r.data.untrusted_issuer() == "O=ozon-probe tests, CN=ozon-probe test CA"  # type: ignore[union-attr]
+
+
+def test_tls_issuer_of_a_verified_certificate_is_not_untrusted(ca: CA, certs: dict) -> None:
+    r = _tls(ca, certs["good"])
+    assert r.data.issuer == "O=ozon-probe tests, CN=ozon-probe test CA"  # type: ignore[union-attr]
+    assert r.data.untrusted_issuer() == ""  # type: ignore[union-attr]
 
 
 def test_tls_handshake_that_never_finishes_times_out(ca: CA, certs: dict) -> None:
@@ -213,20 +360,78 @@ def test_tls_handshake_that_never_finishes_times_out(ca: CA, certs: dict) -> Non
     assert time.monotonic() - started < 3
 
 
+@pytest.mark.parametrize("action", ["reset", "drop"])
+def test_tls_name_filtered_on_the_way_is_told_by_a_neutral_name(
+    ca: CA, certs: dict, action: str
+) -> None:
+    # DPI that resets (or swallows) a ClientHello by its name: the same address answers
+    # another name at once, which is what network_filtering stands on (silence only in three
+    # rounds in a row: one such round is what a lossy path gives now and then)
+    from tests.support.namefilter import NameFilter
+
+    with WebServer(tls=certs["good"]) as ws, NameFilter(ws.port, [b"localhost"], action) as nf:
+        cfg = config_for(
+            "probes: {tls: {interval: 5s, timeout: 3s}}\n"
+            f"targets: [{{name: seller_api, group: ozon, host: localhost, port: {nf.port}, probes: [tls]}}]\n",
+            ca,
+        )
+        r = run(measure(tls_probe.SPEC, cfg.targets[0], context(cfg, "tls")))
+    assert nf.matched >= 1 and isinstance(r.data, TlsData)
+    assert r.error is (ErrorCategory.TIMEOUT if action == "drop" else ErrorCategory.RESET)
+    assert r.data.neutral_name_answered is True and r.data.filtered_by_name()
+    assert r.duration < 3.5  # within the kind's deadline, contrast included
+
+
+def test_tls_server_that_resets_every_name_is_not_filtering(ca: CA, certs: dict) -> None:
+    # near miss: the server (or whatever stands in its place) resets every ClientHello
+    from tests.support.namefilter import NameFilter
+
+    with WebServer(tls=certs["good"]) as ws, NameFilter(ws.port, [], "reset_all") as nf:
+        cfg = config_for(
+            "probes: {tls: {interval: 5s, timeout: 3s}}\n"
+            f"targets: [{{name: t, group: ozon, host: localhost, port: {nf.port}, probes: [tls]}}]\n",
+            ca,
+        )
+        r = run(measure(tls_probe.SPEC, cfg.targets[0], context(cfg, "tls")))
+    assert r.error is ErrorCategory.RESET
+    assert isinstance(r.data, TlsData) and r.data.neutral_name_answered is False
+    assert not r.data.filtered_by_name()
+
+
+def test_tls_refused_connection_makes_no_contrast(ca: CA) -> None:
+    # nothing listens: the connection itself fails, so there is no name to contrast
+    cfg = config_for(
+        "probes: {tls: {interval: 5s, timeout: 2s}}\n"
+        "targets: [{name: t, group: ozon, host: localhost, port: 1, probes: [tls]}]\n",
+        ca,
+    )
+    r = run(measure(tls_probe.SPEC, cfg.targets[0], context(cfg, "tls")))
+    assert r.error is ErrorCategory.REFUSED
+    assert isinstance(r.data, TlsData) and r.data.neutral_name_answered is None
+
+
 # -- HTTP -----------------------------------------------------------------------------------
 
 
-def _http(ca: CA, cert: tuple[Path, Path], behaviour: str, extra: str = "", path: str = "/",
-          nameserver: DnsServer | None = None, **params: object):  # type: ignore[no-untyped-def]
+def _http(
+    ca: CA,
+    cert: tuple[Path, Path],
+    behaviour: str,
+    extra: str = "",
+    path: str = "/",
+    nameserver: DnsServer | None = None,
+    **params: object,
+):  # type: ignore[no-untyped-def]
     with WebServer(tls=cert) as ws:
         ws.set_behaviour("default", behaviour, **params)
         host = "seller.ozon.ru" if nameserver else "localhost"
         cfg = config_for(
-            FAST + f'targets: [{{name: seller_cabinet, group: ozon, url: "https://{host}:{ws.port}{path}", probes: [http]{extra}}}]\n',
+            FAST
+            + f'targets: [{{name: seller_cabinet, group: ozon, url: "https://{host}:{ws.port}{path}", probes: [http]{extra}}}]\n',
             ca,
         )
         ns = [("127.0.0.1", nameserver.port)] if nameserver else None
-        result = run(http_probe.probe(cfg.targets[0], context(cfg, "http", ns)))
+        result = run(measure(http_probe.SPEC, cfg.targets[0], context(cfg, "http", ns)))
         return result, ws.requests
 
 
@@ -237,7 +442,9 @@ def test_http_ok_with_every_phase(ca: CA, certs: dict, dns_server: DnsServer) ->
     assert isinstance(d, HttpData) and d.status == 200 and d.expected and d.content_bytes > 0
     assert set(d.phases) == {"resolve", "connect", "tls", "processing", "transfer"}
     assert all(v >= 0 for v in d.phases.values()) and d.phases["resolve"] > 0
-    assert reqs[-1].host == "seller.ozon.ru" and reqs[-1].headers["user-agent"].startswith("ozon-probe/")
+    assert reqs[-1].host == "seller.ozon.ru" and reqs[-1].headers["user-agent"].startswith(
+        "ozon-probe/"
+    )
 
 
 def test_http_name_is_resolved_again_each_round(ca: CA, certs: dict) -> None:
@@ -302,7 +509,9 @@ def test_http_big_body_is_capped(ca: CA, certs: dict) -> None:
 KEY = "5e1f0c3a-secret-api-key-7d9b"
 
 
-def _seller(ca: CA, cert: tuple[Path, Path], behaviour: str, secrets: dict[str, str], **params: object):  # type: ignore[no-untyped-def]
+def _seller(
+    ca: CA, cert: tuple[Path, Path], behaviour: str, secrets: dict[str, str], **params: object
+):  # type: ignore[no-untyped-def]
     with WebServer(tls=cert) as ws:
         ws.set_behaviour("default", behaviour, **params)
         cfg = config_for(
@@ -310,7 +519,7 @@ def _seller(ca: CA, cert: tuple[Path, Path], behaviour: str, secrets: dict[str, 
             "targets: [{name: g, group: gateway, host: 127.0.0.1, probes: [icmp]}]\n", ca,
         )  # fmt: skip
         ctx = context(cfg, "http", secrets=secrets)
-        return run(seller_api_probe.probe(seller_api_probe.TARGET, ctx)), ws.requests
+        return run(measure(seller_api_probe.SPEC, seller_api_probe.TARGET, ctx)), ws.requests
 
 
 def test_seller_api_key_expiry(ca: CA, certs: dict) -> None:
@@ -321,7 +530,11 @@ def test_seller_api_key_expiry(ca: CA, certs: dict) -> None:
     d = r.data
     assert isinstance(d, SellerApiData) and d.key_valid
     assert d.key_expires_at == dt.datetime(2027, 3, 1, tzinfo=dt.UTC).timestamp()
-    assert (reqs[-1].method, reqs[-1].path, reqs[-1].headers["api-key"]) == ("POST", "/v1/roles", KEY)
+    assert (reqs[-1].method, reqs[-1].path, reqs[-1].headers["api-key"]) == (
+        "POST",
+        "/v1/roles",
+        KEY,
+    )
 
 
 def test_seller_api_wrong_key_and_rate_limit(ca: CA, certs: dict) -> None:
@@ -339,3 +552,14 @@ def test_seller_api_key_never_in_the_result(ca: CA, certs: dict) -> None:
     assert r.error is ErrorCategory.API_KEY_INVALID
     assert KEY not in repr(r)
     assert "***" in r.detail
+
+
+def test_http_probe_skips_interim_answers_and_files_hostile_ones_as_protocol_errors(
+    ca: CA, certs: dict
+) -> None:
+    # before: a 503 after a 103 Early Hints read as 103, a success; a 70 KiB header line was
+    # filed as `internal`, which the diagnosis ignores (the probe now runs on agent/net/http1.py)
+    r, _ = _http(ca, certs["good"], "interim", interim=[100, 103], status=503)
+    assert r.error is ErrorCategory.HTTP_STATUS and r.data.status == 503, r.detail
+    r, _ = _http(ca, certs["good"], "long_header")
+    assert r.error is ErrorCategory.HTTP_PROTOCOL, (r.error, r.detail)

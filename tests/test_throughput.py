@@ -9,6 +9,7 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from urllib.error import HTTPError
 
 import pytest
@@ -17,10 +18,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from agent.config import Target
 from agent.exporter import make_registry
-from agent.probes import PROBES
+from agent.probes import KINDS
 from agent.probes import speedtest as speedtest_probe
-from agent.probes.base import ProbeContext
-from agent.probes.throughput import REFUSED_REASONS, Budget
+from agent.probes.base import Outcome, ProbeContext
+from agent.probes.throughput import Budget
 from agent.results import (
     ArpData,
     ErrorCategory,
@@ -31,7 +32,8 @@ from agent.results import (
     ThroughputData,
     TraceData,
 )
-from agent.scheduler import Scheduler
+from agent.runtime import Runtime
+from agent.scheduler import REFUSED_REASONS, Scheduler
 from agent.store import ResultStore
 from tests.conftest import ROOT, config_for
 from tests.support.webserver import WebServer
@@ -105,8 +107,7 @@ def test_download_stops_at_size_and_upload_sends_exactly_upload_size() -> None:
         f"\nloopback: download {r.data.download_rate / 1e6:.1f} MB/s, "
         f"upload {r.data.upload_rate / 1e6:.1f} MB/s"
     )
-    snap = store.snapshot()
-    assert snap.throughput_bytes == 5_000_000
+    assert sched.tally.snapshot().counters[("throughput_bytes_used", ())] == 5_000_000
     assert sched.budget.used == 5_000_000 and sched.budget.reserved == 0
 
 
@@ -146,28 +147,28 @@ def test_the_budget_refuses_a_run_that_would_exceed_it_and_counts_it() -> None:
 
         runs = asyncio.run(three())
     assert [len(r) for r in runs] == [1, 1, 0]  # 4 + 4 fit in 10 MB, a third 4 MB does not
-    snap = store.snapshot()
-    assert snap.throughput_refused == {"budget": 1}
-    assert snap.throughput_bytes == 8_000_000
+    tally = sched.tally.snapshot()
+    assert tally.throughput_refused == {"budget": 1}
+    assert tally.counters[("throughput_bytes_used", ())] == 8_000_000
 
 
 def test_never_two_at_once_and_never_during_a_probe_round(monkeypatch: pytest.MonkeyPatch) -> None:
     events: list[str] = []
 
-    async def slow_throughput(target: Target, ctx: ProbeContext) -> ProbeResult:
+    async def slow_throughput(target: Target, ctx: ProbeContext) -> Outcome:
         events.append("tp-start")
         await asyncio.sleep(0.3)
         events.append("tp-end")
-        return ProbeResult("throughput", target.name, target.group, True, 0.3, time.time())
+        return Outcome()
 
-    async def slow_tcp(target: Target, ctx: ProbeContext) -> ProbeResult:
+    async def slow_tcp(target: Target, ctx: ProbeContext) -> Outcome:
         events.append("round-start")
         await asyncio.sleep(0.2)
         events.append("round-end")
-        return ProbeResult("tcp", target.name, target.group, True, 0.2, time.time())
+        return Outcome()
 
-    monkeypatch.setitem(PROBES, "throughput", slow_throughput)
-    monkeypatch.setitem(PROBES, "tcp", slow_tcp)
+    monkeypatch.setitem(KINDS, "throughput", replace(KINDS["throughput"], probe=slow_throughput))
+    monkeypatch.setitem(KINDS, "tcp", replace(KINDS["tcp"], probe=slow_tcp))
     cfg = config_for(_config("http://127.0.0.1:1/", "1MB"))
     store = ResultStore()
     sched = Scheduler(cfg, store)
@@ -187,7 +188,7 @@ def test_never_two_at_once_and_never_during_a_probe_round(monkeypatch: pytest.Mo
     assert events == [
         "round-start", "round-end", "tp-start", "tp-end", "round-start", "round-end",
     ]  # fmt: skip
-    assert store.snapshot().throughput_refused == {"busy": 1}
+    assert sched.tally.snapshot().throughput_refused == {"busy": 1}
 
 
 def test_speedtest_failures_are_classified() -> None:
@@ -247,12 +248,14 @@ def _conditional_docs() -> dict[str, tuple[str, frozenset[str]]]:
 
 
 def test_throughput_metrics_match_the_docs() -> None:
-    store = ResultStore()
+    cfg = config_for(_config("http://127.0.0.1:1/", "1MB"))
+    rt = Runtime(cfg)
+    store = rt.scheduler  # results are kept the one way the scheduler keeps them
     now = time.time()
     for kind, target in (("throughput", "cdn_static"), ("speedtest", "speedtest")):
         data = ThroughputData(kind, 4_000_000, 2.0, 1_000_000, 1.0)
         store.record(ProbeResult(kind, target, "ozon", True, 3.0, now, data=data))
-    store.record_refused("budget")
+    rt.tally.refused("budget")
     hops = (
         HopData(1, "198.18.1.1", 3, 3, (0.001, 0.001, 0.001)),
         HopData(2, "198.18.2.1", 3, 1, (0.01,)),
@@ -267,8 +270,7 @@ def test_throughput_metrics_match_the_docs() -> None:
         ProbeResult("pmtu", "seller", "ozon", True, 1.0, now, data=PmtuData(1400, True, 3))
     )
     store.record(ProbeResult("arp", "gateway", "gateway", True, 0.1, now, data=ArpData(True)))
-    cfg = config_for(_config("http://127.0.0.1:1/", "1MB"))
-    text = generate_latest(make_registry(store, lambda: cfg)).decode()
+    text = generate_latest(make_registry(rt)).decode()
     fams: dict[str, tuple[str, frozenset[str]]] = {}
     values: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
     for fam in text_string_to_metric_families(text):
@@ -292,7 +294,7 @@ def test_throughput_metrics_match_the_docs() -> None:
     for reason in REFUSED_REASONS:
         assert ("ozon_probe_throughput_refused_total", (("reason", reason),)) in values
     # without a test run the rate family is absent, the counters are there (at 0)
-    empty = generate_latest(make_registry(ResultStore(), lambda: cfg)).decode()
+    empty = generate_latest(make_registry(Runtime(cfg))).decode()
     assert rate not in empty and "ozon_probe_throughput_bytes_used_total 0.0" in empty
 
 
@@ -301,20 +303,20 @@ def test_a_round_woken_between_two_tests_never_overlaps_the_next(
 ) -> None:
     events: list[str] = []
 
-    async def tp(target: Target, ctx: ProbeContext) -> ProbeResult:
+    async def tp(target: Target, ctx: ProbeContext) -> Outcome:
         events.append(f"tp-start-{target.name}")
         await asyncio.sleep(0.2)
         events.append(f"tp-end-{target.name}")
-        return ProbeResult("throughput", target.name, target.group, True, 0.2, time.time())
+        return Outcome()
 
-    async def tcp(target: Target, ctx: ProbeContext) -> ProbeResult:
+    async def tcp(target: Target, ctx: ProbeContext) -> Outcome:
         events.append("round-start")
         await asyncio.sleep(0.05)
         events.append("round-end")
-        return ProbeResult("tcp", target.name, target.group, True, 0.05, time.time())
+        return Outcome()
 
-    monkeypatch.setitem(PROBES, "throughput", tp)
-    monkeypatch.setitem(PROBES, "tcp", tcp)
+    monkeypatch.setitem(KINDS, "throughput", replace(KINDS["throughput"], probe=tp))
+    monkeypatch.setitem(KINDS, "tcp", replace(KINDS["tcp"], probe=tcp))
     text = (
         _config("http://127.0.0.1:1/", "1MB")
         + '    - {name: second, url: "http://127.0.0.1:1/", size: 1MB}\n'

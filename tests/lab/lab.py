@@ -71,6 +71,18 @@ Faults (`Lab.inject(name, **params)`; `FAULTS` maps each name to its description
     login_hangs           only id.ozon.ru accepts and then never answers
     ozon_slow             every Ozon host delays its answer (delay=3 seconds), except the
                           Seller API (the test server's "slow" would turn its 401 into a 200)
+    cdn_other_network     the router's DNS answers Ozon names with 198.19.11.10, a CDN edge in
+                          another network with valid certificates (honest disagreement: not a lie)
+    dns_udp_rewritten     a transparent DNS proxy on the router: every UDP question from the
+                          LAN, to any resolver, is answered by the liar (Ozon names ->
+                          198.18.30.66); DNS over TCP passes to the real resolvers
+    sni_dropped           as sni_filtered, but the DPI drops the ClientHello (silence, no reset)
+    tls_intercepted       a TLS-inspection box on the router answers every connection to port
+                          443 with a certificate for the name asked, signed by its own CA
+                          ("Inspection Proxy CA", which the agent does not trust)
+    sni_filtered          the ISP resets every TLS connection whose ClientHello names
+                          api-seller.ozon.ru or id.ozon.ru (DPI by SNI, iptables' `-m string`
+                          in the ISP's forward path); the cabinet and every other name pass
 
 `lab.set_web(host, behaviour)` and `lab.set_dns(resolver, mode)` set a server's behaviour
 directly (mode-file dictionaries of tests/support's webserver and dnsserver) for one-off cases;
@@ -100,6 +112,31 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 LAB_DIR = Path(__file__).resolve().parent
 TEMPLATE = LAB_DIR / "agent-lab.yaml"
+#: run with `python -c AGENT_FETCH PATH` inside the office: prints the agent's answer at PATH
+AGENT_FETCH = (
+    "import sys, urllib.request\n"
+    "print(urllib.request.urlopen('http://127.0.0.1:10043' + sys.argv[1], timeout=5).read().decode())"
+)
+
+
+def shipped_probes() -> dict[str, dict[str, Any]]:
+    """The shipped intervals and timeouts of the round kinds, as agent config: what the
+    shipped-interval runs put over the template's 2 s."""
+    from agent.probes import KINDS
+
+    out: dict[str, dict[str, Any]] = {}
+    for name, spec in KINDS.items():
+        s = spec.settings
+        if s is None or name not in ("dns", "icmp", "tcp", "tls", "http"):
+            continue
+        out[name] = {"interval": f"{s.interval:g}s", "timeout": f"{s.timeout:g}s"}
+        if "packets" in spec.options:
+            out[name]["packets"] = s.packets
+        if "spacing" in spec.options:
+            out[name]["spacing"] = f"{s.spacing * 1000:g}ms"
+    return out
+
+
 NS_PREFIX = "ozp-"
 NODES = ("office", "router", "isp", "home", "russia")
 NFT_TABLE = "ozplab"
@@ -142,6 +179,14 @@ OFFICE_IP = "198.18.1.10"
 OZON_NET = "198.19.10.0/24"
 LIE_ADDRESS = "198.18.30.66"
 LIAR_PORT = 5301  # the router's lying DNS (same address as its DNS)
+#: a CDN edge in another network than Ozon's 198.19.10.0/24, serving Ozon's names with valid
+#: certificates: where the `cdn_other_network` fault's resolver sends them (honest disagreement)
+CDN_ADDRESS = "198.19.11.10"
+CDN_PORT = 5302  # the router's DNS that answers Ozon names with CDN_ADDRESS
+#: the router's TLS-inspection box: certificates for every lab name, signed by its own CA,
+#: which the agent does not trust (the `tls_intercepted` fault sends port 443 here)
+INTERCEPT_PORT = 8443
+INTERCEPT_CA = "Inspection Proxy CA"
 
 # name -> (node, address)
 HOSTS: dict[str, tuple[str, str]] = {
@@ -173,7 +218,7 @@ RESOLVERS: dict[str, tuple[str, str]] = {
 }
 
 # extra loopback addresses per node (besides HOSTS and RESOLVERS)
-EXTRA_ADDRESSES = {"home": [LIE_ADDRESS]}
+EXTRA_ADDRESSES = {"home": [LIE_ADDRESS], "russia": [CDN_ADDRESS]}
 
 HEALTHY_WEB: dict[str, dict[str, Any]] = {
     "home": {
@@ -205,7 +250,14 @@ FAULTS: dict[str, str] = {
     "seller_api_5xx": "only api-seller.ozon.ru answers 503 (status=503)",
     "login_hangs": "only id.ozon.ru accepts and then never answers",
     "ozon_slow": "every Ozon web host but the Seller API delays its answer (delay=3 seconds)",
+    "sni_filtered": "the ISP resets TLS connections naming api-seller.ozon.ru or id.ozon.ru",
+    "sni_dropped": "the ISP drops TLS ClientHellos naming api-seller.ozon.ru or id.ozon.ru (silence)",
+    "tls_intercepted": f"a TLS-inspection box answers every connection to port 443 with a certificate of its own CA ({INTERCEPT_CA})",
+    "dns_udp_rewritten": f"every UDP DNS answer from any resolver is rewritten on the way (Ozon names -> {LIE_ADDRESS}); TCP is clean",
+    "cdn_other_network": f"the router's DNS answers Ozon names with {CDN_ADDRESS}: another network, valid certificates",
 }
+#: the names the `sni_filtered` fault's DPI looks for in a ClientHello
+SNI_FILTERED = ("api-seller.ozon.ru", "id.ozon.ru")
 
 
 class LabError(RuntimeError):
@@ -335,7 +387,7 @@ class Lab:
         return ["ip", "netns", "exec", self.ns(node), *argv]
 
     def _env(self, env: dict[str, str] | None) -> dict[str, str]:
-        out = dict(os.environ if env is None else env)
+        out = {**os.environ, **(env or {})}  # what a caller gives is added to the environment
         paths = [str(REPO), *filter(None, out.get("PYTHONPATH", "").split(os.pathsep))]
         out["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
         return out
@@ -462,6 +514,15 @@ class Lab:
                     f"add chain ip {NFT_TABLE} nat_pre "
                     "{ type nat hook prerouting priority -100; policy accept; }\n",
                 )
+                # a redirected DNS flow outlives its rule for as long as conntrack keeps it
+                # (30 s for UDP): a query that reused a source port after clear() still
+                # reached the liar. The nat table loaded conntrack in this namespace; its
+                # timeouts are the namespace's own
+                _run(
+                    ["ip", "netns", "exec", ns, "sysctl", "-q", "-w",
+                     "net.netfilter.nf_conntrack_udp_timeout=1",
+                     "net.netfilter.nf_conntrack_udp_timeout_stream=1"]
+                )  # fmt: skip
             etc = Path("/etc/netns") / ns
             etc.mkdir(parents=True, exist_ok=True)
             resolver = GATEWAY if node in ("office", "router") else RESOLVERS["home_public"][1]
@@ -538,6 +599,10 @@ class Lab:
             cert_dir.mkdir(exist_ok=True)
             cert, key = ca.issue(cert_dir, names, ips)
             self._certs[node] = (str(cert), str(key))
+        # a second CA, unknown to the agent: the inspection box's
+        box = pki.make_ca(pki_dir / "box", common_name=INTERCEPT_CA)
+        cert, key = box.issue(pki_dir / "box" / "leaf", list(HOSTS), [])
+        self._certs["box"] = (str(cert), str(key))
 
     # ---------------------------------------------------------------- servers
 
@@ -577,6 +642,20 @@ class Lab:
         argv = ["python", "-m", "tests.support.dnsserver", "--listen", f"{GATEWAY}:{LIAR_PORT}"]
         argv += ["--zone", str(liar_zone), "--forward", f"{RESOLVERS['home_public'][1]}:53"]
         self._start_server("dns-liar", "router", argv)
+        cdn_zone = data / "zone-cdn.json"
+        cdn_zone.write_text(json.dumps({h: [CDN_ADDRESS] for h in OZON_HOSTS}, indent=1))
+        argv = ["python", "-m", "tests.support.dnsserver", "--listen", f"{GATEWAY}:{CDN_PORT}"]
+        argv += ["--zone", str(cdn_zone), "--forward", f"{RESOLVERS['home_public'][1]}:53"]
+        self._start_server("dns-cdn", "router", argv)
+        cert, key = self._certs["box"]
+        argv = [
+            "python",
+            "-m",
+            "tests.support.webserver",
+            "--listen",
+            f"{GATEWAY}:{INTERCEPT_PORT}",
+        ]
+        self._start_server("tls-box", "router", [*argv, "--cert", cert, "--key", key])
         for node in ("home", "russia"):
             mode = data / f"web-{node}.json"
             self._modes[f"web:{node}"] = mode
@@ -584,6 +663,8 @@ class Lab:
             addrs = sorted({ip for _, (n, ip) in HOSTS.items() if n == node})
             if node == "home":
                 addrs.append(LIE_ADDRESS)
+            if node == "russia":
+                addrs.append(CDN_ADDRESS)
             argv = ["python", "-m", "tests.support.webserver"]
             for addr in addrs:
                 argv += ["--listen", f"{addr}:443", "--plain-listen", f"{addr}:80"]
@@ -684,6 +765,8 @@ class Lab:
         for link in LINKS:
             self._ip(link.a, "link", "set", link.a_if, "up")
             self._ip(link.b, "link", "set", link.b_if, "up")
+        if shutil.which("iptables"):
+            _run(["ip", "netns", "exec", self.ns("isp"), "iptables", "-F", "FORWARD"], check=False)
         for node in NODES:
             _run(["ip", "netns", "exec", self.ns(node), "nft", "flush", "table", "inet", NFT_TABLE])
             if node == "router":
@@ -809,6 +892,33 @@ class Lab:
             f"meta l4proto {{ tcp, udp }} th dport 53 redirect to :{LIAR_PORT}\n",
         )
 
+    def _fault_cdn_other_network(self) -> None:
+        # as system_dns_lying, but the answer is honest: another network, the right certificate
+        self._nft(
+            "router",
+            f"add rule ip {NFT_TABLE} nat_pre iifname {LINK['lan'].b_if} ip daddr {GATEWAY} "
+            f"meta l4proto {{ tcp, udp }} th dport 53 redirect to :{CDN_PORT}\n",
+        )
+
+    def _fault_dns_udp_rewritten(self) -> None:
+        # a transparent proxy: UDP port 53 to any address, from the LAN, lands on the liar
+        # (its answers leave with the asked resolver's address: conntrack undoes the
+        # redirect); TCP is left alone, as most such proxies leave it
+        self._nft(
+            "router",
+            f"add rule ip {NFT_TABLE} nat_pre iifname {LINK['lan'].b_if} "
+            f"udp dport 53 redirect to :{LIAR_PORT}\n",
+        )
+
+    def _fault_tls_intercepted(self) -> None:
+        # an inspection box: every TLS connection from the LAN, to any address, is answered
+        # by the router with a certificate for the name asked, signed by its own CA
+        self._nft(
+            "router",
+            f"add rule ip {NFT_TABLE} nat_pre iifname {LINK['lan'].b_if} "
+            f"tcp dport 443 redirect to :{INTERCEPT_PORT}\n",
+        )
+
     def _fault_all_dns_down(self) -> None:
         for name in RESOLVERS:
             self.set_dns(name, {"mode": "silent"})
@@ -832,6 +942,24 @@ class Lab:
 
     def _fault_login_hangs(self) -> None:
         self.set_web("id.ozon.ru", {"behaviour": "hang"})
+
+    def _fault_sni_dropped(self) -> None:
+        # the DPI drops the ClientHello and everything after it in that connection: the
+        # handshake is met by silence, not a reset
+        self._match_sni(["DROP"])
+
+    def _fault_sni_filtered(self) -> None:
+        self._match_sni(["REJECT", "--reject-with", "tcp-reset"])
+
+    def _match_sni(self, verdict: list[str]) -> None:
+        # nftables cannot search a payload for a string; iptables' xt_string can (through
+        # iptables-nft it lands in the namespace's own `ip filter` table, flushed by clear())
+        for name in SNI_FILTERED:
+            _run(
+                ["ip", "netns", "exec", self.ns("isp"), "iptables", "-A", "FORWARD",
+                 "-p", "tcp", "--dport", "443", "-m", "string", "--string", name,
+                 "--algo", "bm", "-j", *verdict]
+            )  # fmt: skip
 
     def _fault_ozon_slow(self, delay: float = 3.0) -> None:
         # api-seller.ozon.ru keeps its 401: the webserver's "slow" answers 200, which would

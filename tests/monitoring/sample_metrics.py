@@ -12,7 +12,10 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from agent.diagnosis import CAUSES, LAYERS
+from agent.vocabulary import Cause, Layer
+
+CAUSES = [c.value for c in Cause]
+LAYERS = [layer.value for layer in Layer]
 
 # name, group, country, service, probe kinds
 TARGETS: list[tuple[str, str, str, str, tuple[str, ...]]] = [

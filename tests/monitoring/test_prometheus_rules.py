@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
+from pathlib import Path
+from types import ModuleType
 
+import pytest
 import yaml
+
+from agent.i18n import ALERTS, LANGS
+from tests.support.wording import english_words
 
 from .tools import (
     DASHBOARDS,
@@ -29,16 +36,23 @@ REQUIRED_ALERTS = {
     "InternationalPathDegraded",
     "DnsBroken",
     "DnsLying",
+    "NetworkFiltering",
     "NetworkDegraded",
     "ThroughputFarBelowUsual",
     "SellerApiKeyExpiring",
     "OzonTlsCertExpiring",
     "OzonTlsVerifyFailing",
     "OzonProbeAgentAbsent",
+    "OzonProbeRoundsFrozen",
+    "OzonProbeConfigReloadFailed",
+    "OzonProbeIcmpOff",
+    "OzonProbeJournalFailing",
 }
-LOCAL_CAUSES = ("local_network", "isp", "international_path", "dns")
+LOCAL_CAUSES = ("local_network", "isp", "international_path", "dns", "network_filtering")
 # metrics the agent does not export yet (the throughput probe comes later)
-FUTURE_METRICS: set[str] = set()  # metrics the rules may use before the agent exports them
+# metrics the rules may use before the agent exports them: the journal (being built) exports
+# ozon_probe_journal_healthy, 1 while it is written, 0 when writing fails
+FUTURE_METRICS: set[str] = {"ozon_probe_journal_healthy"}
 
 
 def test_promtool_check_rules() -> None:
@@ -164,3 +178,123 @@ def test_dashboards_use_only_recorded_series() -> None:
         used |= set(re.findall(r"\bozon_probe:[a-z0-9_:]+", f.read_text()))
     assert used, "dashboards should use the recording rules"
     assert not used - recorded, used - recorded
+
+
+# -- the alerts' words: agent/i18n.py ALERTS, written into rules.yml by words.py ----------
+
+
+def _words_tool() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("ozon_probe_rule_words", PROM_DIR / "words.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+TEMPLATE = re.compile(r"\{\{.*?\}\}", re.S)
+WHAT_TO_DO = {"en": "What to do", "ru": "Что делать", "zh": "处理方法"}
+
+
+def test_rules_annotations_are_the_words_of_i18n() -> None:
+    words = _words_tool()
+    assert words.main(["--check"]) == 0, "run python3 deploy/prometheus/words.py and commit"
+    for r in alert_rules():
+        ann = dict(r["annotations"])
+        assert ann.pop("runbook_url")
+        assert ann == words.annotations(r["alert"]), r["alert"]
+        for lang in LANGS:
+            summary, description = ALERTS[r["alert"]][lang]
+            s = "" if lang == "en" else f"_{lang}"
+            assert (ann[f"summary{s}"], ann[f"description{s}"]) == (summary, description)
+    assert set(ALERTS) == {r["alert"] for r in alert_rules()}, "ALERTS and rules.yml differ"
+
+
+def test_the_words_check_sees_a_stale_rules_file(tmp_path: Path) -> None:
+    words = _words_tool()
+    stale = RULES.read_text().replace("Проба не может выйти", "Проба не выходит", 1)
+    assert stale != RULES.read_text()
+    assert words.render(stale) == RULES.read_text()  # regenerating restores the words
+    words.RULES = tmp_path / "rules.yml"
+    words.RULES.write_text(stale)
+    assert words.main(["--check"]) == 1
+
+
+@pytest.mark.parametrize("alert", sorted(ALERTS))
+def test_each_alert_is_worded_in_every_language(alert: str) -> None:
+    texts = ALERTS[alert]
+    assert set(texts) == set(LANGS)
+    en_fields = [sorted(TEMPLATE.findall(t)) for t in texts["en"]]
+    for lang in LANGS:
+        summary, description = texts[lang]
+        assert WHAT_TO_DO[lang] in description, f"{alert}[{lang}]: says what to do"
+        for n, text in enumerate((summary, description)):
+            # the same labels, values and conditions in every language
+            assert sorted(TEMPLATE.findall(text)) == en_fields[n], f"{alert}[{lang}][{n}]"
+            if lang == "en":
+                continue
+            plain = TEMPLATE.sub(" ", text)
+            script = re.compile(r"[\u0400-\u04ff]" if lang == "ru" else r"[\u4e00-\u9fff]")
+            assert script.search(plain), f"{alert}[{lang}] is not in {lang}"
+            found = english_words(plain, ALLOWED_IN_ALERTS)
+            assert not found, f"{alert}[{lang}]: English words {found}"
+
+
+# commands, file names and protocol names quoted in the alerts' advice
+ALLOWED_IN_ALERTS = {
+    "Wi-Fi",
+    "VPN",
+    "HTTPS",
+    "B/s",
+    "sysctl",
+    "systemctl",
+    "restart",
+    "reload",
+    "journalctl",
+    "validate",
+    "ozon-probe",
+    "report",  # `ozon-probe report`
+    "raw",
+    "ping",
+    "df",
+    "CAP_NET_RAW",
+    "upload",
+    "c",
+    "h",
+    "u",
+    "w",
+}  # fmt: skip  (the last: command flags)
+
+
+def test_the_english_word_check_sees_english() -> None:
+    assert english_words("Офисная сеть is down", ALLOWED_IN_ALERTS) == ["down"]
+
+
+def test_every_cause_has_a_verdict_code_a_side_and_a_dashboard_colour() -> None:
+    # a cause added to the agent must reach the numbers the dashboards and the fleet read:
+    # network_filtering once existed in ozon_probe_verdict but had no code, so a site that
+    # was filtered showed "No data" on every timeline
+    import re
+
+    from agent.vocabulary import Cause
+
+    spec = importlib.util.spec_from_file_location(
+        "ozon_probe_gen", DASHBOARDS.parent / "generate.py"
+    )
+    assert spec and spec.loader
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    rules = RULES.read_text()
+    fleet = (PROM_DIR.parent / "central" / "fleet-rules.yml").read_text()
+
+    def causes_in(text: str, record: str) -> set[str]:
+        expr = text.split(f"record: {record}", 1)[1].split("- record:", 1)[0]
+        found = set(re.findall(r'cause="(\w+)"', expr))
+        for alternatives in re.findall(r'cause=~"([\w|]+)"', expr):
+            found |= set(alternatives.split("|"))
+        return found
+
+    every = {c.value for c in Cause}
+    assert causes_in(rules, "ozon_probe:verdict:code") == every
+    assert causes_in(rules, "ozon_probe:verdict:side") == every
+    assert causes_in(fleet, "fleet:site_verdict:code") == every
+    assert {cause for _, cause, _, _ in gen.VERDICT_CODES} == every

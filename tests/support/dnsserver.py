@@ -20,9 +20,19 @@ a missing or empty mode file means "normal"):
     servfail | nxdomain | refused every query gets that rcode
     silent                        no reply at all
     lie       address=IPv4        every A query answered with `address`
+    udp_lie   address=IPv4        as lie over UDP; TCP answers normally (what a transparent
+                                  DNS proxy on the way does to the office's questions)
+    udp_nxdomain                  NXDOMAIN over UDP; TCP answers normally
     truncate                      UDP: TC bit and no answers; TCP answers normally
     garbage                       reply bytes that are not a DNS message
     delay     seconds=N           answer normally after N seconds
+Hostile answers (issue 13):
+    many      count=N             A queries: N addresses (10.0.0.0 up) for the name asked
+                                  (over UDP that is TC, then all of them over TCP)
+    other_name name=NAME          A queries: the zone's addresses (or 198.51.100.7) owned
+                                  by NAME instead of the name asked; question unchanged
+    raw       hex=HEX             exactly these bytes, the first two replaced by the
+                                  query's id (so a client fails on the content, not the id)
 """
 
 from __future__ import annotations
@@ -43,6 +53,7 @@ from typing import Any
 import dns.exception
 import dns.flags
 import dns.message
+import dns.name
 import dns.query
 import dns.rcode
 import dns.rdataclass
@@ -69,9 +80,14 @@ MODES = (
     "refused",
     "silent",
     "lie",
+    "udp_lie",
+    "udp_nxdomain",
     "truncate",
     "garbage",
     "delay",
+    "many",
+    "other_name",
+    "raw",
 )
 _RCODE_MODES = {
     "servfail": dns.rcode.SERVFAIL,
@@ -107,16 +123,25 @@ def _normalize_zone(zone: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
 def _validate_mode(mode: str, params: Mapping[str, Any]) -> dict[str, Any]:
     if mode not in MODES:
         raise ValueError(f"unknown DNS mode {mode!r}; known: {', '.join(MODES)}")
-    wanted = {"lie": {"address"}, "delay": {"seconds"}}.get(mode, set())
+    wanted = {
+        "lie": {"address"}, "udp_lie": {"address"}, "delay": {"seconds"}, "many": {"count"}, "other_name": {"name"},
+        "raw": {"hex"},
+    }.get(mode, set())  # fmt: skip
     if set(params) != wanted:
         raise ValueError(f"mode {mode!r} takes exactly {sorted(wanted)}, got {sorted(params)}")
-    if mode == "lie":
+    if mode in ("lie", "udp_lie"):
         return {"address": str(ipaddress.IPv4Address(params["address"]))}
     if mode == "delay":
         seconds = float(params["seconds"])
         if seconds < 0:
             raise ValueError("delay seconds must be >= 0")
         return {"seconds": seconds}
+    if mode == "many":
+        return {"count": int(params["count"])}
+    if mode == "other_name":
+        return {"name": str(params["name"])}
+    if mode == "raw":
+        return {"hex": bytes.fromhex(str(params["hex"])).hex()}
     return {}
 
 
@@ -292,11 +317,21 @@ class DnsServer(ServerGroup):
                 )
             )
 
+        if mode in ("udp_lie", "udp_nxdomain"):
+            # the proxy answers UDP itself; TCP reaches the real server
+            mode = (
+                {"udp_lie": "lie", "udp_nxdomain": "nxdomain"}[mode]
+                if transport == "udp"
+                else "normal"
+            )
         if mode == "silent":
             return None
         if mode == "garbage":
             # Keep the query ID so the client fails on parsing, not on ID matching.
             return wire[:2] + _GARBAGE
+        if mode == "raw":
+            data = bytes.fromhex(params["hex"])
+            return wire[:2] + data[2:] if len(data) >= 2 else data
         if mode == "delay" and self.tracker.stopping.wait(params["seconds"]):
             return None
         response = dns.message.make_response(query)
@@ -311,6 +346,17 @@ class DnsServer(ServerGroup):
             return response.to_wire()
 
         name = normalize_name(question.name.to_text())
+        if mode in ("many", "other_name") and question.rdtype == dns.rdatatype.A:
+            if mode == "many":
+                owner, ips = (
+                    question.name,
+                    [str(ipaddress.IPv4Address(0x0A000000 + i)) for i in range(params["count"])],
+                )
+            else:
+                owner = dns.name.from_text(params["name"])
+                ips = self.zone.get(name) or ["198.51.100.7"]
+            response.answer.append(dns.rrset.from_text_list(owner, self.ttl, "IN", "A", ips))
+            return self._encode(response, query, transport)
         addresses: list[str] | None
         if mode == "lie":
             # The lie claims every name exists: A gets the address, others NODATA.

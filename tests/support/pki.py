@@ -72,6 +72,7 @@ class CA:
         not_before: dt.datetime | None = None,
         not_after: dt.datetime | None = None,
         name: str | None = None,
+        client: bool = False,
     ) -> tuple[Path, Path]:
         """Write a server certificate and key signed by this CA; return (cert_path, key_path).
 
@@ -113,7 +114,13 @@ class CA:
                 ),
                 critical=True,
             )
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(
+                # a client certificate (client=True) for listeners that ask for one
+                x509.ExtendedKeyUsage(
+                    [ExtendedKeyUsageOID.CLIENT_AUTH if client else ExtendedKeyUsageOID.SERVER_AUTH]
+                ),
+                critical=False,
+            )
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
             # Strict verifiers (Python 3.13+ VERIFY_X509_STRICT) insist on the AKI.
             .add_extension(

@@ -34,8 +34,16 @@ Behaviours and their parameters (defaults in BEHAVIOURS):
     slow_body   delay, size headers at once, `size` body bytes trickled over `delay` s
     reset                   read the request, then close with a TCP RST
     garbage                 answer bytes that are not HTTP, then close
-    big         size        200 with a `size`-byte body
+    big         size        200 with a `size`-byte body; the bytes the client acknowledged
+                            (TCP_INFO) are appended to `big_acked` when the answer ends
     rate_limited retry_after 429, Retry-After, JSON code 8
+Hostile answers (issue 13), each written byte by byte, then the connection closed:
+    interim     interim, status         the 1xx answers in `interim` (e.g. [100, 103]), then
+                                        `status` with a small body
+    long_header size                    200 whose one header line is `size` bytes long
+    negative_chunk                      chunked 200 whose first chunk size is -5
+    bad_length  value                   200 with Content-Length: `value` (e.g. Arabic digits)
+    raw         data                    exactly `data` (a latin-1 string: bytes 0-255)
 """
 
 from __future__ import annotations
@@ -73,7 +81,7 @@ BEHAVIOURS: dict[str, dict[str, Any]] = {
     "ok": {},
     "status": {"status": 503, "body": None, "headers": {}},
     "seller_api": {"client_id": None, "api_key": None, "expires_at": "2027-03-01T00:00:00Z"},
-    "echo_key": {},
+    "echo_key": {"pad": 0, "upper": False, "extra": ""},
     "hang": {},
     "hang_tls": {},
     "slow": {"delay": 5.0},
@@ -82,6 +90,11 @@ BEHAVIOURS: dict[str, dict[str, Any]] = {
     "garbage": {},
     "big": {"size": 10 * 1024 * 1024},
     "rate_limited": {"retry_after": 1},
+    "interim": {"interim": [103], "status": 503},
+    "long_header": {"size": 70 * 1024},
+    "negative_chunk": {},
+    "bad_length": {"value": "\u0661\u0660"},
+    "raw": {"data": ""},
 }
 SELLER_ROLES = [{"name": "orders", "methods": ["/v3/posting/fbs/list"]}]
 MSG_NO_CREDENTIALS = "Client-Id and Api-Key headers are required"
@@ -109,7 +122,7 @@ class Behaviour:
         for key in ("delay",):
             if key in merged:
                 merged[key] = float(merged[key])
-        for key in ("status", "size", "retry_after"):
+        for key in ("status", "size", "retry_after", "pad"):
             if key in merged:
                 merged[key] = int(merged[key])
         return cls(name, merged)
@@ -276,8 +289,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._send_json(404, {"code": 5, "message": "Not Found"})
 
     def _do_echo_key(self, p: dict[str, Any]) -> None:
+        # a hostile or careless server quoting the key back: padded so that a cut at 200
+        # characters would fall inside it, upper-cased, or with a forged log line after it
         key = self.headers.get("Api-Key", "")
-        self._send_json(401, {"code": 16, "message": f'Invalid Api-Key "{key}"'})
+        key = key.upper() if p["upper"] else key
+        message = "x" * int(p["pad"]) + f'Invalid Api-Key "{key}"' + str(p["extra"])
+        self._send_json(401, {"code": 16, "message": message})
 
     def _do_hang(self, p: dict[str, Any]) -> None:
         self._hold()
@@ -329,15 +346,62 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         block = b"b" * 65536
         remaining = size
-        while remaining > 0:
-            n = min(remaining, len(block))
-            self.wfile.write(block[:n])
-            remaining -= n
+        try:
+            while remaining > 0:
+                n = min(remaining, len(block))
+                self.wfile.write(block[:n])
+                remaining -= n
+        finally:
+            # what the client's kernel acknowledged is what the page cost on the wire; what
+            # was written into our socket also counts our own send buffer, which it never saw
+            self.ws._record_acked(_bytes_acked(self.request))
+
+    def _raw(self, data: bytes) -> None:
+        self.close_connection = True
+        self.wfile.write(data)
+        self.wfile.flush()
+
+    def _do_interim(self, p: dict[str, Any]) -> None:
+        head = b"".join(
+            b"HTTP/1.1 %d Interim\r\nLink: </style.css>; rel=preload\r\n\r\n" % int(code)
+            for code in p["interim"]
+        )
+        body = b"final status %d\n" % p["status"]
+        final = b"HTTP/1.1 %d Final\r\nContent-Length: %d\r\n\r\n" % (p["status"], len(body))
+        self._raw(head + final + body)
+
+    def _do_long_header(self, p: dict[str, Any]) -> None:
+        self._raw(b"HTTP/1.1 200 OK\r\nX-Long: " + b"a" * p["size"] + b"\r\n\r\nbody")
+
+    def _do_negative_chunk(self, p: dict[str, Any]) -> None:
+        self._raw(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nhello\r\n0\r\n\r\n")
+
+    def _do_bad_length(self, p: dict[str, Any]) -> None:
+        value = str(p["value"]).encode("utf-8")
+        self._raw(b"HTTP/1.1 200 OK\r\nContent-Length: " + value + b"\r\n\r\n0123456789")
+
+    def _do_raw(self, p: dict[str, Any]) -> None:
+        self._raw(str(p["data"]).encode("latin-1"))
 
     def _do_rate_limited(self, p: dict[str, Any]) -> None:
         self._send_json(
             429, {"code": 8, "message": MSG_RATE_LIMIT}, {"Retry-After": str(p["retry_after"])}
         )
+
+
+_TCP_INFO_BYTES_ACKED = 120  # offset of tcpi_bytes_acked (u64) in Linux's struct tcp_info
+
+
+def _bytes_acked(sock: socket.socket) -> int:
+    """Bytes of this connection the peer acknowledged (TLS records and HTTP headers included);
+    -1 where the kernel does not say."""
+    try:
+        info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
+    except (OSError, ValueError):
+        return -1
+    if len(info) < _TCP_INFO_BYTES_ACKED + 8:
+        return -1
+    return int(struct.unpack_from("=Q", info, _TCP_INFO_BYTES_ACKED)[0])
 
 
 class _Listener(QuietServerMixin, socketserver.ThreadingTCPServer):
@@ -379,6 +443,7 @@ class WebServer(ServerGroup):
         self.addresses: list[tuple[str, int]] = []
         self.requests: list[RequestRecord] = []
         self.connections = 0  # TCP connections accepted (hang_tls ones included)
+        self.big_acked: list[int] = []  # per `big` answer: bytes the client acknowledged
         self.tracker = ConnectionTracker()
         self._behaviours: dict[str, Behaviour] = {"default": Behaviour.make("ok")}
         self._lock = threading.Lock()
@@ -445,10 +510,15 @@ class WebServer(ServerGroup):
         with self._lock:
             self.requests.append(record)
 
+    def _record_acked(self, n: int) -> None:
+        with self._lock:
+            self.big_acked.append(n)
+
     def reset_log(self) -> None:
         with self._lock:
             self.requests = []
             self.connections = 0
+            self.big_acked = []
 
     # --- lifecycle ------------------------------------------------------------------
 
