@@ -63,6 +63,7 @@ def healthy(**changes: Any) -> Evidence:
         russia_sick=[],
         wobbling=[],
         office_wobbling=[],
+        unsteady=[],
         filtering=[],
         filtering_pending=[],
         gateway_layer2=None,
@@ -238,6 +239,18 @@ def test_no_platform_verdict_without_like_for_like_proof_or_on_a_wobbling_path()
     assert isinstance(rules.platform_outage(outage(platform_proof=None)), Hold)
     assert isinstance(rules.platform_outage(outage(wobbling=SICK)), Hold)
     assert cause_of(outage(platform_proof=None)) is None and cause_of(outage(wobbling=SICK)) is None
+
+
+def test_a_bad_round_on_the_way_in_the_last_three_holds_a_soft_platform_verdict() -> None:
+    # the flap lab's lossy path to Russia once read platform_degraded for a minute (its
+    # dwell) before the controls' second bad round named international_path
+    held = degraded(unsteady=SICK)
+    assert isinstance(rules.platform_degraded(held), Hold)
+    assert cause_of(held) is None
+    # near miss: the path clean for three rounds, so the same trouble is Ozon's
+    assert cause_of(degraded(unsteady=[])) is Cause.PLATFORM_DEGRADED
+    # and a hard outage is not held by an old bad round: every service failing is not loss
+    assert cause_of(outage(unsteady=SICK)) is Cause.PLATFORM_OUTAGE
 
 
 def test_one_failed_round_of_a_service_holds_and_the_second_names_it() -> None:

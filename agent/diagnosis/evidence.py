@@ -102,6 +102,11 @@ class Evidence:
     #: the part of `wobbling` on this side of the home internet (gateway, home controls):
     #: lookups lost with the packets are the line's trouble, not the resolver's
     office_wobbling: list[Reason]
+    #: targets on the way (gateway, home and Russian controls) with a bad echo round among
+    #: their last three: not a sick path, but while it stands a service's soft trouble may be
+    #: the path's (random loss on the way to Russia hits seven Ozon services before it hits
+    #: two controls twice)
+    unsteady: list[Reason]
     gateway_layer2: Layer2 | None
     #: connections stopped for the name they asked for while the same address answered a
     #: neutral one (the TLS probe's contrast), Ozon's and the controls' alike; DNS rewritten
@@ -342,6 +347,18 @@ class Assessor:
                 continue
             if why := self._bad_round(d, t.name, rtt, jitter):
                 out.append(R("path_sick", target=t.name, why=why))
+        return out
+
+    def _recently_bad(
+        self, snap: Snapshot, targets: list[Target], rtt: float, jitter: float
+    ) -> list[Reason]:
+        """Targets with a bad round among their last three (the window `_sick` counts in)."""
+        out = []
+        for t in targets:
+            for d in reversed(self._echo_history(snap, t)[-3:]):
+                if d.received and (why := self._bad_round(d, t.name, rtt, jitter)):
+                    out.append(R("path_sick", target=t.name, why=why))
+                    break
         return out
 
     # -- DNS --------------------------------------------------------------------------------
@@ -617,6 +634,15 @@ class Assessor:
             else self._latest_bad(snap, ru_controls, t.russia_rtt, t.path_jitter)
         )
         filtering, filtering_pending = self._filtering(snap, resolvers)
+        unsteady = (
+            self._recently_bad(snap, gateways, t.gateway_rtt, t.gateway_jitter)
+            + self._recently_bad(snap, home_controls, t.home_rtt, t.path_jitter)
+            + (
+                []
+                if home == RUSSIA
+                else self._recently_bad(snap, ru_controls, t.russia_rtt, t.path_jitter)
+            )
+        )
         layers = {
             Layer.LINK: State.OK if link_ok else State.DOWN,
             Layer.GATEWAY: gw.state,
@@ -660,6 +686,7 @@ class Assessor:
             russia_sick=ru_sick,
             wobbling=wobbling,
             office_wobbling=office_wobbling,
+            unsteady=unsteady,
             filtering=filtering,
             filtering_pending=filtering_pending,
             gateway_layer2=self._gateway_layer2(snap, gateways),
