@@ -4,7 +4,8 @@ webhook in this test. The exporter serves a fixed /metrics text in the agent's f
 (sample_metrics.py); a later test can point start_prometheus at the real agent instead.
 
 To keep the run short, the alerts' `for:` durations are rewritten to 2s in a temporary copy
-of rules.yml (stack.rules_with_durations); the shipped rules are unchanged.
+of rules.yml (stack.rules_with_durations; 10 s for alerts on absent(), which holds until
+Prometheus's first scrape); the shipped rules are unchanged.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pytest
 
 from .sample_metrics import metrics_text
 from .stack import (
+    ABSENT_FOR_SECONDS,
     FakeExporter,
     WebhookReceiver,
     alertmanager_test_config,
@@ -47,7 +49,10 @@ def test_platform_outage_reaches_the_webhook_and_local_alerts_do_not() -> None:
         assert alert["labels"]["cause"] == "platform_outage"
         assert alert["labels"]["job"] == "ozon-probe"
         assert alert["annotations"]["summary"].startswith("Ozon is down")
-        time.sleep(3)  # several more evaluation and notification rounds
+        prom.wait_for_series('up{job="ozon-probe"}')
+        # several more rounds, and past the agent-absent alert's whole `for:` since the first
+        # scrape: a verdict missing from the agent's metrics would have fired it by then
+        time.sleep(ABSENT_FOR_SECONDS + 1)
         received = hook.alert_names()
         firing = prom.firing()
         for name in (
