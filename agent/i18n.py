@@ -445,6 +445,21 @@ REASONS: dict[str, dict[str, str]] = {
         "zh": "{host}：出示的证书由「{issuer}」签发，本机不信任该签发者，{control} 出示的证书也"
         "是如此：途中有设备拦截 TLS",
     },
+    "filtering_stall": {
+        "en": "connections to {hosts} freeze on the way after a fixed number of bytes",
+        "ru": "соединения с {hosts} замирают по пути после определённого объёма данных",
+        "zh": "到 {hosts} 的连接在传输固定字节数后于途中停滞",
+    },
+    "filter_stall": {
+        "en": "{host} ({address}): the answer stopped after about {kb} KB ({rounds} in a row), "
+        "and {control}, another company's server, stopped after the same amount: something "
+        "on the way freezes connections at a fixed size",
+        "ru": "{host} ({address}): ответ оборвался примерно после {kb} КБ ({rounds} подряд), "
+        "и ответ {control}, сервера другой компании, оборвался после того же объёма: что-то "
+        "на пути замораживает соединения после определённого объёма",
+        "zh": "{host}（{address}）：应答在约 {kb} KB 后停止（连续{rounds}），另一家公司的服务器 "
+        "{control} 的应答也在相同字节数后停止：途中有设备在固定字节数后冻结连接",
+    },
     "filter_sni_silent": {
         "en": "{host} ({address}): no answer for its own name ({rounds} in a row), while the "
         "same address answered another name at once",
@@ -905,7 +920,9 @@ ALERTS: dict[str, dict[str, tuple[str, str]]] = {
             "Connections to some Ozon sites are reset or left unanswered on the way, for the "
             "name they ask for, while the same servers answer another name at once, or their "
             "DNS answers are rewritten on the way (the resolver answers one address over UDP "
-            "and another, with Ozon's certificate, over TCP): a filter at your provider, a "
+            "and another, with Ozon's certificate, over TCP), a box on the way replaces their "
+            "TLS certificates, or their pages freeze after the same number of bytes as "
+            "another company's site: a filter at your provider, a "
             "company firewall or a proxy. Ozon itself answers. What to do: "
             "show `ozon-probe report` to your provider or network administrator; meanwhile "
             "check from another network (mobile internet). Ozon support cannot lift it.",
@@ -916,7 +933,9 @@ ALERTS: dict[str, dict[str, tuple[str, str]]] = {
             "Соединения с частью сайтов Ozon обрываются или остаются без ответа по пути — по "
             "имени сайта, хотя те же серверы сразу отвечают на другое имя, или DNS-ответы для "
             "них подменяются по пути (DNS-сервер по UDP даёт один адрес, а по TCP другой, с "
-            "сертификатом Ozon): фильтр провайдера, корпоративный межсетевой экран или прокси. "
+            "сертификатом Ozon), устройство на пути подменяет их TLS-сертификаты или страницы "
+            "замирают после того же объёма данных, что и сайт другой компании: фильтр "
+            "провайдера, корпоративный межсетевой экран или прокси. "
             "Сам Ozon отвечает. Что делать: "
             "покажите `ozon-probe report` провайдеру или администратору сети; пока проверьте "
             "с другой сети (мобильный интернет). Поддержка Ozon это не снимет.",
@@ -925,7 +944,8 @@ ALERTS: dict[str, dict[str, tuple[str, str]]] = {
             "{{ $labels.instance }} 途中有设备拦截或篡改 Ozon 网站（不是 Ozon 的问题）",
             "到部分 Ozon 网站的连接在途中按网站名称被重置或无响应，而同样的服务器对其他名称立即"
             "有响应，或者它们的 DNS 应答在途中被篡改（DNS 服务器通过 UDP 给出一个地址，通过 TCP "
-            "给出另一个带有 Ozon 证书的地址）：运营商的过滤设备、公司防火墙或代理。Ozon 本身有"
+            "给出另一个带有 Ozon 证书的地址），途中设备替换了它们的 TLS 证书，或者页面与其他公司的"
+            "网站一样在相同字节数后停滞：运营商的过滤设备、公司防火墙或代理。Ozon 本身有"
             "响应。处理方法：把 "
             "`ozon-probe report` 交给运营商或网络管理员；同时用其他网络（手机流量）确认。"
             "Ozon 客服无法解除。",

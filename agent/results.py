@@ -52,6 +52,12 @@ class ProbeData:
         another name at once: a contrast only the TLS probe makes)"""
         return False
 
+    def stalled_at(self) -> int:
+        """Bytes the server had delivered (TLS included) when an answer stopped coming in the
+        middle of its body; 0 when it did not stall there. The same count for unrelated
+        servers is a box on the way that freezes connections after so many bytes."""
+        return 0
+
     @property
     def bytes_used(self) -> int:
         """Bytes a throughput test moved: what the data budget is charged."""
@@ -163,9 +169,14 @@ class HttpData(ProbeData):
     expected: bool = False
     total_seconds: float | None = None
     stalled_in: str = ""  # on failure: the phase in progress (processing = no first byte yet)
+    #: a timeout in the body: bytes the server had delivered on the connection, TLS included
+    stalled_after: int = 0
 
     def web_answer(self) -> HttpData:
         return self
+
+    def stalled_at(self) -> int:
+        return self.stalled_after
 
 
 @dataclass(frozen=True, slots=True)

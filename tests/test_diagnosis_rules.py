@@ -171,3 +171,52 @@ def test_an_untrusted_certificate_of_ozon_alone_is_not_interception() -> None:
     f.http("control_ru", "control", 200)
     d = f.diag.update()
     assert d.cause == "platform_outage", [say(e, "en") for e in d.evidence]
+
+
+def _stalled(f: Feed, target: str, group: str, after: int) -> None:
+    f.t += 0.01
+    data = HttpData(phases={"processing": 0.05}, status=200, stalled_in="transfer",
+                    stalled_after=after)  # fmt: skip
+    f.store.record(
+        ProbeResult("http", target, group, False, 2.0, f.t, ErrorCategory.TIMEOUT, data=data)
+    )
+
+
+def _stall_round(f: Feed, ozon: int, control: int) -> str:
+    for name, group in (("gateway", "gateway"), ("control_ru", "control")):
+        f.icmp(name, group, [0.001] * 5)
+    f.icmp("seller_cabinet", "ozon", [0.02] * 5)
+    _stalled(f, "control_ru", "control", control)
+    _stalled(f, "seller_cabinet", "ozon", ozon)
+    return f.diag.update().cause
+
+
+def test_ozon_and_a_control_frozen_at_one_byte_count_twice_is_filtering() -> None:
+    # the "16 KB freeze": a box on the way lets so many bytes through, then drops the rest
+    f = Feed(config_for(CFG))
+    f.healthy_round()
+    assert _stall_round(f, 16_200, 16_600) == "ok"  # one round: held, nobody blamed
+    assert f.diag.current is not None
+    assert _stall_round(f, 16_300, 16_500) == "network_filtering"
+    d = f.diag.current
+    line = say(d.evidence[0], "en")
+    assert "seller.ozon.ru" in line and "16 KB" in line and "ya.ru" in line and "2 rounds" in line
+    assert "16 КБ" in say(d.evidence[0], "ru") and "16 KB" in say(d.evidence[0], "zh")
+
+
+def test_ozon_frozen_alone_or_at_another_count_is_not_filtering() -> None:
+    # near misses: Ozon's page stalling at a fixed count while the control's answer is
+    # whole is Ozon's own; two stalls far apart in size are a slow path, not a fixed cut
+    f = Feed(config_for(CFG))
+    f.healthy_round()
+    for _ in range(3):
+        f.icmp("gateway", "gateway", [0.001] * 5)
+        f.icmp("control_ru", "control", [0.02] * 5)
+        f.icmp("seller_cabinet", "ozon", [0.02] * 5)
+        f.http("control_ru", "control", 200)
+        _stalled(f, "seller_cabinet", "ozon", 16_300)
+        cause = f.diag.update().cause
+    assert cause.startswith("platform_"), cause
+    g = Feed(config_for(CFG))
+    g.healthy_round()
+    assert [_stall_round(g, 16_300, 30_000) for _ in range(3)][-1] != "network_filtering"

@@ -115,6 +115,14 @@ FAULTS = [
         r"«[^»]*CN=Inspection Proxy CA[^»]*», which this machine does not trust, and so is",
         "tls",
     ),
+    Fault(
+        "transfer_frozen",
+        "network_filtering",
+        4,
+        r"freeze on the way after a fixed number of bytes.*\.ozone?\.ru \(198\.19\.10\.\d+\): "
+        r"the answer stopped after about \d+ KB \(2 rounds in a row\), and \S+, another company",
+        "http",
+    ),
     Fault("office_lossy", "network_degraded", 4, r"packet loss", "icmp", (("percent", 30),)),
     Fault("uplink_saturated", "network_degraded", 4, r"round-trip|packet loss|jitter", "icmp"),
 ]

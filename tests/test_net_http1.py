@@ -190,6 +190,18 @@ def test_a_timeout_tells_how_far_it_got(web: WebServer) -> None:
     assert e.detail == "timed out waiting for the first byte of the answer"
 
 
+def test_a_body_that_freezes_tells_how_many_bytes_the_server_delivered(web: WebServer) -> None:
+    # the kernel's count of every byte the server delivered (TLS records too, in real use):
+    # what a box that freezes connections after so many bytes counts, not the body alone
+    e = failure(web, "stall", timeout=0.8, params={"after": 12000, "size": 65536})
+    assert e.category is ErrorCategory.TIMEOUT and e.response is not None
+    r = e.response
+    assert (r.stage, r.bytes_read) == ("transfer", 12000)
+    assert 12000 + 60 < r.received < 12000 + 400  # the status line and headers come first
+    done = get(web, "big", params={"size": 5000})
+    assert done.complete and 5000 < done.received < 5400
+
+
 def test_a_resolver_that_never_answers_is_a_dns_timeout(web: WebServer) -> None:
     async def never(host: str) -> tuple[str, float]:
         await asyncio.sleep(10)

@@ -482,7 +482,16 @@ def test_http_hanging_server_times_out_waiting_for_first_byte(ca: CA, certs: dic
     r, _ = _http(ca, certs["good"], "hang")
     assert r.error is ErrorCategory.TIMEOUT and "first byte" in r.detail
     assert r.data.stalled_in == "processing" and "tls" in r.data.phases  # type: ignore[union-attr]
+    assert r.data.stalled_at() == 0  # type: ignore[union-attr]  # no body began: no freeze
     assert time.monotonic() - started < 3
+
+
+def test_http_body_that_freezes_keeps_the_bytes_delivered_tls_included(ca: CA, certs: dict) -> None:
+    r, _ = _http(ca, certs["good"], "stall", after=9000, size=65536)
+    assert r.error is ErrorCategory.TIMEOUT and r.data.stalled_in == "transfer"  # type: ignore[union-attr]
+    # the certificate and the handshake came before the 9000 body bytes, and count
+    assert 9000 + 500 < r.data.stalled_at() < 9000 + 8000  # type: ignore[union-attr]
+    assert http_probe.details(r)["stalled_after_bytes"] == r.data.stalled_at()  # type: ignore[union-attr]
 
 
 def test_http_slow_first_byte_is_measured(ca: CA, certs: dict) -> None:

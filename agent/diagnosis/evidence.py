@@ -42,6 +42,16 @@ SAME_MOMENT_SLACK = 0.5
 #: rounds in a row a handshake must be met by silence for its own name (the same address
 #: answering a neutral name each time) before that is filtering
 SILENT_FILTER_ROUNDS = 3
+#: a body that stopped after fewer bytes than this (TLS included) is no fixed-size freeze
+#: worth naming: a stall before that is a slow or lost start
+MIN_STALL_BYTES = 4096
+#: how far apart two frozen connections' byte counts may be and still be "the same count":
+#: a box that counts IP bytes freezes TLS streams whose packets, headers and certificates
+#: differ by a few hundred bytes (the lab's freeze: 10,162 to 10,325 delivered, seven hosts)
+SAME_STALL_BYTES = 2048
+#: rounds in a row an Ozon host must freeze at that count before it is filtering: two
+#: answers cut by loss at nearly the same count happen once in a while, twice rarely
+STALL_ROUNDS = 2
 #: rounds of per-round minimum RTT kept as a path's baseline (3 hours at the default 30 s)
 BASELINE_ROUNDS = 360
 
@@ -140,6 +150,8 @@ def started(r: ProbeResult) -> float:
 def reach_of(r: ProbeResult) -> bool | None:
     if r.ok or r.error in ANSWERED:
         return True
+    if r.data is not None and r.data.stalled_at():
+        return True  # the server was answering when its answer froze: the path carried it
     if r.error in SILENT:
         return False
     return None  # DNS failures, permission: says nothing about the IP path
@@ -517,7 +529,8 @@ class Assessor:
         """(proven, pending) contrasts that show something on the way altering connections:
         a handshake reset (or silenced, rounds in a row) for the real name only (the TLS
         probe), a system resolver's UDP answer that the same resolver contradicts over TCP
-        (the DNS probe), one untrusted issuer re-signing Ozon's and a control's certificates."""
+        (the DNS probe), one untrusted issuer re-signing Ozon's and a control's certificates,
+        Ozon's and a control's answers frozen after the same number of bytes (the HTTP probe)."""
         hosts = {t.name: t.host for t in self.config.targets}
         system = {r.name for r in resolvers if r.system}
         rewritten: list[Reason] = []
@@ -533,7 +546,9 @@ class Assessor:
                     error = a.error.value if a.error else ""
                     rewritten.append(R("filter_dns_denied", **said, error=error))
         by_name, pending = self._by_name(snap, hosts)
-        return rewritten + self._intercepted(snap, hosts) + by_name, pending
+        stalled, stalling = self._stalled(snap, hosts)
+        proven = rewritten + self._intercepted(snap, hosts) + by_name + stalled
+        return proven, pending + stalling
 
     @staticmethod
     def _by_name(snap: Snapshot, hosts: dict[str, str]) -> tuple[list[Reason], list[Reason]]:
@@ -587,6 +602,37 @@ class Assessor:
                     )
                 )
         return out
+
+    @staticmethod
+    def _stalled(snap: Snapshot, hosts: dict[str, str]) -> tuple[list[Reason], list[Reason]]:
+        """(proven, pending): an Ozon host's answer frozen in its body after the same number
+        of bytes as a control's (another company's server, a different page): one server
+        stalling is its own matter, two unrelated ones cut at one count are a box on the way
+        (the Russian "16 KB freeze"). Proof once the Ozon host froze there STALL_ROUNDS
+        rounds in a row; until then the rules hold rather than blame Ozon."""
+        stalls = {
+            key: (r, n)
+            for key, r in sorted(snap.latest.items())
+            if r.data is not None and (n := r.data.stalled_at()) >= MIN_STALL_BYTES
+        }
+        controls = [(key[1], n) for key, (r, n) in stalls.items() if r.group == Group.CONTROL]
+        proven: list[Reason] = []
+        pending: list[Reason] = []
+        for key, (r, n) in stalls.items():
+            like = [c for c, m in controls if abs(m - n) <= SAME_STALL_BYTES]
+            if r.group != Group.OZON or not like:
+                continue
+            rounds = 0
+            for h in reversed(snap.history.get(key, [r])):
+                m = h.data.stalled_at() if h.data is not None else 0
+                if m < MIN_STALL_BYTES or abs(m - n) > SAME_STALL_BYTES:
+                    break
+                rounds += 1
+            said = {"target": key[1], "host": hosts.get(key[1], key[1]), "address": r.address}
+            control = hosts.get(like[0], like[0])
+            reason = R("filter_stall", **said, kb=round(n / 1024), control=control, rounds=rounds)
+            (proven if rounds >= STALL_ROUNDS else pending).append(reason)
+        return proven, pending
 
     def _gateway_layer2(self, snap: Snapshot, gateways: list[Target]) -> Layer2 | None:
         names = {t.name for t in gateways}

@@ -127,7 +127,9 @@ def network_filtering(e: Evidence) -> Verdict:
     in a row; held until then) while the same address answered a neutral name at once; the
     system resolver's UDP answer is contradicted by the same resolver over TCP, whose address
     alone shows a valid certificate (a transparent DNS proxy); or one untrusted issuer signs
-    Ozon's certificates and a control's alike (TLS intercepted). Before the platform rules:
+    Ozon's certificates and a control's alike (TLS intercepted); or Ozon's answers and a
+    control's freeze after the same number of bytes, two rounds running (a connection cut at
+    a fixed size; held after one). Before the platform rules:
     while such a contrast stands, Ozon is not to blame."""
     if not e.filtering:
         if e.filtering_pending:  # silence for a name: settled in a round or two, blame no one
@@ -146,6 +148,7 @@ _FILTER_SUMMARY = {
     "filter_dns": "filtering_dns",
     "filter_dns_denied": "filtering_dns",
     "filter_tls": "filtering_tls",
+    "filter_stall": "filtering_stall",
 }
 
 

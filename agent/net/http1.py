@@ -32,6 +32,7 @@ from agent.net.errors import WireError, categorize_os_error, describe_os_error
 from agent.results import ErrorCategory
 
 from .deadline import within
+from .tcp import bytes_received
 
 USER_AGENT = f"ozon-probe/{__version__} (network health check)"
 MAX_LINE = 64 * 1024
@@ -78,6 +79,7 @@ class Response:
     bytes_sent: int = 0  # request body bytes sent
     interim: list[int] = field(default_factory=list)  # 1xx answers skipped
     complete: bool = False  # the body was read to its end, not cut by max_body or enough
+    received: int = 0  # bytes the server delivered on the connection, TLS included (TCP_INFO)
 
 
 class PhaseTimer:
@@ -244,6 +246,7 @@ async def _exchange(
         response.complete = finished
         response.stage = "done"
     finally:
+        response.received = bytes_received(writer.get_extra_info("socket"))
         if not finished:
             writer.transport.abort()  # a cut-off answer: no need to drain the rest
         writer.close()

@@ -113,10 +113,14 @@ async def probe(target: Target, ctx: ProbeContext) -> Outcome:
 
 
 def failed(resp: Response, category: ErrorCategory, detail: str) -> Outcome:
+    # a body that stops coming keeps how much had come: DPI that freezes a connection after
+    # so many bytes shows the same count on unrelated servers (agent/diagnosis/evidence.py)
+    stalled = category is ErrorCategory.TIMEOUT and resp.stage == "transfer"
     data = HttpData(
         phases={k: v for k, v in resp.phases.items() if k != "total"},
         status=resp.status,
         stalled_in=resp.stage,
+        stalled_after=resp.received if stalled else 0,
     )
     return Outcome(address=resp.address, data=data, error=category, detail=detail)
 
@@ -167,7 +171,13 @@ def counts(r: ProbeResult, previous: ProbeResult | None) -> Iterable[Count]:
 def details(r: ProbeResult) -> dict[str, Any]:
     if not isinstance(r.data, HttpData):
         return {}
-    return {"status": r.data.status, "phases": {k: round(v, 4) for k, v in r.data.phases.items()}}
+    said: dict[str, Any] = {
+        "status": r.data.status,
+        "phases": {k: round(v, 4) for k, v in r.data.phases.items()},
+    }
+    if r.data.stalled_after:
+        said["stalled_after_bytes"] = r.data.stalled_after
+    return said
 
 
 SPEC = KindSpec(

@@ -77,6 +77,9 @@ Faults (`Lab.inject(name, **params)`; `FAULTS` maps each name to its description
                           LAN, to any resolver, is answered by the liar (Ozon names ->
                           198.18.30.66); DNS over TCP passes to the real resolvers
     sni_dropped           as sni_filtered, but the DPI drops the ClientHello (silence, no reset)
+    transfer_frozen       pages of 64 KiB everywhere (but the Seller API); the ISP drops what a
+                          server sends on a TLS connection after 16 KiB (kb=16): the "16 KB
+                          freeze" of Russian DPI
     tls_intercepted       a TLS-inspection box on the router answers every connection to port
                           443 with a certificate for the name asked, signed by its own CA
                           ("Inspection Proxy CA", which the agent does not trust)
@@ -232,6 +235,10 @@ HEALTHY_WEB: dict[str, dict[str, Any]] = {
     },
 }
 
+#: the `transfer_frozen` fault: real pages are tens of KiB (the lab's healthy ones are a line),
+#: and the box counts every byte of the connection in the server's direction, IP headers too
+FROZEN_PAGE = 64 * 1024
+FROZEN_AFTER = 16 * 1024
 FAULTS: dict[str, str] = {
     "office_link_down": "office's cable unplugged: the router's LAN port goes down",
     "office_lossy": "random loss on the office link (percent=20, each direction)",
@@ -255,6 +262,7 @@ FAULTS: dict[str, str] = {
     "tls_intercepted": f"a TLS-inspection box answers every connection to port 443 with a certificate of its own CA ({INTERCEPT_CA})",
     "dns_udp_rewritten": f"every UDP DNS answer from any resolver is rewritten on the way (Ozon names -> {LIE_ADDRESS}); TCP is clean",
     "cdn_other_network": f"the router's DNS answers Ozon names with {CDN_ADDRESS}: another network, valid certificates",
+    "transfer_frozen": f"web pages of {FROZEN_PAGE // 1024} KiB; the ISP drops what a server sends on a TLS connection after {FROZEN_AFTER} bytes (kb=16)",
 }
 #: the names the `sni_filtered` fault's DPI looks for in a ClientHello
 SNI_FILTERED = ("api-seller.ozon.ru", "id.ozon.ru")
@@ -960,6 +968,19 @@ class Lab:
                  "-p", "tcp", "--dport", "443", "-m", "string", "--string", name,
                  "--algo", "bm", "-j", *verdict]
             )  # fmt: skip
+
+    def _fault_transfer_frozen(self, kb: int = FROZEN_AFTER // 1024) -> None:
+        # the Russian "16 KB freeze": a box that lets a TLS connection carry so many bytes
+        # from the server and silently drops the rest (conntrack counts them: acct on)
+        acct = "net.netfilter.nf_conntrack_acct=1"
+        _run(["ip", "netns", "exec", self.ns("isp"), "sysctl", "-qw", acct])
+        for host in HOSTS:
+            if host != "api-seller.ozon.ru" and not host.startswith("bulk."):
+                self.set_web(host, {"behaviour": "big", "size": FROZEN_PAGE})
+        self._nft(
+            "isp",
+            f"add rule inet {NFT_TABLE} f_fwd tcp sport 443 ct reply bytes > {kb * 1024} drop\n",
+        )
 
     def _fault_ozon_slow(self, delay: float = 3.0) -> None:
         # api-seller.ozon.ru keeps its 401: the webserver's "slow" answers 200, which would

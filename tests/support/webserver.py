@@ -86,6 +86,7 @@ BEHAVIOURS: dict[str, dict[str, Any]] = {
     "hang_tls": {},
     "slow": {"delay": 5.0},
     "slow_body": {"delay": 5.0, "size": 1024},
+    "stall": {"after": 12000, "size": 65536},
     "reset": {},
     "garbage": {},
     "big": {"size": 10 * 1024 * 1024},
@@ -323,6 +324,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             end = size * i // pieces
             self.wfile.write(b"s" * (end - sent))
             sent = end
+
+    def _do_stall(self, p: dict[str, Any]) -> None:
+        # a page of `size` bytes of which only `after` ever leave: the connection stays
+        # open and silent, as behind a box that freezes it after so many bytes
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(p["size"]))
+        self.end_headers()
+        self.wfile.write(b"f" * p["after"])
+        self.wfile.flush()
+        self.ws.tracker.stopping.wait(_IDLE_TIMEOUT)
+        self.close_connection = True
 
     def _do_reset(self, p: dict[str, Any]) -> None:
         # SO_LINGER 0 makes close() send RST instead of FIN. The fd only closes
