@@ -140,6 +140,13 @@ EXPECTED = Family(
     "http_expected", "gauge", "1 if the last answer matched the target's expectation.", _LABELS
 )
 SIZE = Family("http_content_bytes", "gauge", "Body bytes read from the last answer.", _LABELS)
+STALLED = Family(
+    "http_stalled_after_bytes",
+    "gauge",
+    "Bytes the server had delivered (TLS included) when the last answer froze mid-body; 0 if "
+    "it did not.",
+    _LABELS,
+)
 RESPONSE = Family(
     "http_response_seconds",
     "histogram",
@@ -161,6 +168,7 @@ def samples(r: ProbeResult, now: float) -> Iterable[Sample]:
         yield STATUS, lv, d.status
         yield SIZE, lv, d.content_bytes
     yield EXPECTED, lv, 1 if d.expected else 0
+    yield STALLED, lv, d.stalled_after
 
 
 def counts(r: ProbeResult, previous: ProbeResult | None) -> Iterable[Count]:
@@ -186,7 +194,7 @@ SPEC = KindSpec(
     settings=KindSettings(interval=40, timeout=15),
     default_on=lambda url, host_is_ip: bool(url),
     check_target=lambda url, host_is_ip, group: None if url else "the http probe needs a url",
-    families=(PHASE, STATUS, EXPECTED, SIZE, RESPONSE),
+    families=(PHASE, STATUS, EXPECTED, SIZE, STALLED, RESPONSE),
     samples=samples,
     counts=counts,
     details=details,
