@@ -47,12 +47,17 @@ class _Absent(importlib.abc.MetaPathFinder):
 
 @pytest.fixture
 def without_extras() -> Iterator[None]:
-    finder = _Absent({"scapy", "speedtest"})
+    names = {"scapy", "speedtest"}
+    # find_spec answers from sys.modules first: a test that already imported speedtest (the
+    # throughput tests, when run before these) would make it look installed
+    loaded = {m: sys.modules.pop(m) for m in list(sys.modules) if m.split(".")[0] in names}
+    finder = _Absent(names)
     sys.meta_path.insert(0, finder)
     try:
         yield
     finally:
         sys.meta_path.remove(finder)
+        sys.modules.update(loaded)
 
 
 def _config(tmp_path: Path, body: str, name: str = "config.yaml") -> Path:
