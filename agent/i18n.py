@@ -460,6 +460,21 @@ REASONS: dict[str, dict[str, str]] = {
         "zh": "{host}（{address}）：应答在约 {kb} KB 后停止（连续{rounds}），另一家公司的服务器 "
         "{control} 的应答也在相同字节数后停止：途中有设备在固定字节数后冻结连接",
     },
+    "filtering_reset": {
+        "en": "connections to {hosts} are reset on the way, not by the server",
+        "ru": "соединения с {hosts} сбрасываются по пути, а не сервером",
+        "zh": "到 {hosts} 的连接在途中被重置，而不是由服务器重置",
+    },
+    "filter_rst_ttl": {
+        "en": "{host} ({address}): the TLS handshake was reset by a packet with TTL "
+        "{reset_ttl}, while the server's own answer came with TTL {server_ttl}: the reset was "
+        "sent by something on the way, not by the server",
+        "ru": "{host} ({address}): TLS-рукопожатие сброшено пакетом с TTL {reset_ttl}, а "
+        "собственный ответ сервера пришёл с TTL {server_ttl}: сброс отправил не сервер, а "
+        "что-то на пути",
+        "zh": "{host}（{address}）：TLS 握手被一个 TTL 为 {reset_ttl} 的数据包重置，而服务器自己的"
+        "应答 TTL 为 {server_ttl}：重置来自途中的设备，而不是服务器",
+    },
     "filter_sni_silent": {
         "en": "{host} ({address}): no answer for its own name ({rounds} in a row), while the "
         "same address answered another name at once",

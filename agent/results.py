@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 
 from agent.vocabulary import DNS_CATEGORIES, NOT_NETWORK_EVIDENCE, ErrorCategory
 
+#: a reset whose TTL is this far from the server's SYN-ACK's came from elsewhere: a server's
+#: own packets share one stack and one path (the same TTL); 1 apart can be a route change
+RESET_TTL_APART = 2
+
 
 class ProbeData:
     """What a probe kind measured, beyond success. Each kind's data answers the questions the
@@ -51,6 +55,12 @@ class ProbeData:
         """Was this connection stopped for the name it asked for? (the same address answered
         another name at once: a contrast only the TLS probe makes)"""
         return False
+
+    def reset_from_elsewhere(self) -> tuple[int, int] | None:
+        """(the reset's TTL, the server's SYN-ACK's) when a connection was reset by a packet
+        that did not come the server's way: a box on the way injected it. None when not
+        known (no raw socket) or alike."""
+        return None
 
     def stalled_at(self) -> int:
         """Bytes the server had delivered (TLS included) when an answer stopped coming in the
@@ -150,9 +160,20 @@ class TlsData(ProbeData):
     #: answer a neutral name at once? (None: not tried)
     neutral_name_answered: bool | None = None
     issuer: str = ""  # the leaf's issuer, as presented (verified or not)
+    #: after a reset of the handshake (raw sockets only): the TTLs of the server's SYN-ACK
+    #: and of the reset; a reset from nearer than the server arrives with a higher one
+    server_ttl: int | None = None
+    reset_ttl: int | None = None
 
     def filtered_by_name(self) -> bool:
         return self.neutral_name_answered is True
+
+    def reset_from_elsewhere(self) -> tuple[int, int] | None:
+        if self.reset_ttl is None or self.server_ttl is None:
+            return None
+        if abs(self.reset_ttl - self.server_ttl) < RESET_TTL_APART:
+            return None
+        return self.reset_ttl, self.server_ttl
 
     def untrusted_issuer(self) -> str:
         return self.issuer if self.verify_error == "untrusted" else ""

@@ -8,6 +8,7 @@ import time
 
 from agent.config import Config
 from agent.diagnosis import Diagnoser
+from agent.diagnosis.diagnoser import Diagnosis
 from agent.i18n import say
 from agent.net.machine import LinkState
 from agent.results import ErrorCategory, HttpData, IcmpData, ProbeResult, TlsData
@@ -220,3 +221,42 @@ def test_ozon_frozen_alone_or_at_another_count_is_not_filtering() -> None:
     g = Feed(config_for(CFG))
     g.healthy_round()
     assert [_stall_round(g, 16_300, 30_000) for _ in range(3)][-1] != "network_filtering"
+
+
+def _reset(f: Feed, target: str, group: str, server_ttl: int, reset_ttl: int) -> None:
+    f.t += 0.01
+    data = TlsData(neutral_name_answered=False, server_ttl=server_ttl, reset_ttl=reset_ttl)
+    f.store.record(
+        ProbeResult("tls", target, group, False, 0.1, f.t, ErrorCategory.RESET, data=data)
+    )
+
+
+def _reset_round(f: Feed, reset_ttl: int) -> Diagnosis:
+    # every name reset at Ozon's address (no contrast by name), the controls fine
+    f.icmp("gateway", "gateway", [0.001] * 5)
+    f.icmp("control_ru", "control", [0.02] * 5)
+    f.icmp("seller_cabinet", "ozon", [0.02] * 5)
+    f.t += 0.01
+    f.store.record(ProbeResult("tls", "control_ru", "control", True, 0.1, f.t, data=TlsData()))
+    _reset(f, "seller_cabinet", "ozon", 61, reset_ttl)
+    f.http("seller_cabinet", "ozon", None, ErrorCategory.RESET)
+    f.http("control_ru", "control", 200)
+    return f.diag.update()
+
+
+def test_a_reset_from_nearer_than_the_server_is_filtering_whatever_the_name() -> None:
+    f = Feed(config_for(CFG))
+    f.healthy_round()
+    d = _reset_round(f, 63)
+    assert d.cause == "network_filtering", [say(e, "en") for e in d.evidence]
+    line = say(d.evidence[0], "en")
+    assert "seller.ozon.ru" in line and "TTL 63" in line and "TTL 61" in line
+    assert say(d.summary, "ru").startswith("соединения с seller.ozon.ru сбрасываются по пути")
+
+
+def test_a_reset_with_the_servers_own_ttl_is_the_servers() -> None:
+    # near misses: the server's own reset (same TTL), and one hop apart (a route change)
+    for ttl in (61, 62):
+        f = Feed(config_for(CFG))
+        f.healthy_round()
+        assert _reset_round(f, ttl).cause == "platform_outage"

@@ -104,7 +104,7 @@ FAULTS = [
         "sni_dropped",
         "network_filtering",
         4,
-        r"api-seller\.ozon\.ru.*no answer for its own name \(3 rounds in a row\)",
+        r"(api-seller|id)\.ozon\.ru.*no answer for its own name \(3 rounds in a row\)",
         "tls",
     ),
     Fault(
@@ -113,6 +113,14 @@ FAULTS = [
         2,
         r"intercepted on the way.*seller\.ozon\.ru: the certificate shown is issued by "
         r"«[^»]*CN=Inspection Proxy CA[^»]*», which this machine does not trust, and so is",
+        "tls",
+    ),
+    Fault(
+        "reset_on_the_way",
+        "network_filtering",
+        2,
+        r"reset on the way, not by the server.*\.ozon\.ru \(198\.19\.10\.\d+\): the TLS handshake "
+        r"was reset by a packet with TTL 63, while the server's own answer came with TTL 61",
         "tls",
     ),
     Fault(

@@ -310,6 +310,18 @@ def test_tls_intercepted_on_the_way_is_filtering_with_its_own_summary() -> None:
     assert say(verdict.summary, "ru").startswith("TLS-соединения с seller.ozon.ru")
 
 
+def test_a_reset_from_nearer_is_its_own_summary_unless_it_was_by_name_too() -> None:
+    said = {"target": "seller_api", "host": "api-seller.ozon.ru", "address": "198.19.10.12"}
+    ttl = R("filter_rst_ttl", **said, reset_ttl=63, server_ttl=61)
+    alone = rules.network_filtering(degraded(filtering=[ttl]))
+    assert isinstance(alone, Finding) and alone.summary.code == "filtering_reset"
+    # the same reset with the neutral name answered: filtering by name, the TTL its witness
+    sni = R("filter_sni", **said, error="reset")
+    both = rules.network_filtering(degraded(filtering=[sni, ttl]))
+    assert isinstance(both, Finding) and both.summary.code == "filtering"
+    assert both.evidence == [sni, ttl]
+
+
 def test_silence_for_a_name_holds_until_it_is_seen_three_rounds_in_a_row() -> None:
     # the Seller API's handshake met by silence while the same address answers a neutral
     # name: a lossy path does that once now and then, DPI that drops does it every time

@@ -530,7 +530,8 @@ class Assessor:
         a handshake reset (or silenced, rounds in a row) for the real name only (the TLS
         probe), a system resolver's UDP answer that the same resolver contradicts over TCP
         (the DNS probe), one untrusted issuer re-signing Ozon's and a control's certificates,
-        Ozon's and a control's answers frozen after the same number of bytes (the HTTP probe)."""
+        Ozon's and a control's answers frozen after the same number of bytes (the HTTP probe),
+        a handshake reset by a packet that did not come the server's way (its TTL)."""
         hosts = {t.name: t.host for t in self.config.targets}
         system = {r.name for r in resolvers if r.system}
         rewritten: list[Reason] = []
@@ -548,6 +549,7 @@ class Assessor:
         by_name, pending = self._by_name(snap, hosts)
         stalled, stalling = self._stalled(snap, hosts)
         proven = rewritten + self._intercepted(snap, hosts) + by_name + stalled
+        proven += self._reset_elsewhere(snap, hosts)
         return proven, pending + stalling
 
     @staticmethod
@@ -601,6 +603,19 @@ class Assessor:
                         control=control,
                     )
                 )
+        return out
+
+    @staticmethod
+    def _reset_elsewhere(snap: Snapshot, hosts: dict[str, str]) -> list[Reason]:
+        """Handshakes reset by a packet whose TTL is not the server's: the SYN-ACK and a
+        server's own reset come one way, a reset a box on the way injects starts nearer
+        (raw sockets only; without them nothing is claimed). Proof at once, whatever name."""
+        out = []
+        for (_, name), r in sorted(snap.latest.items()):
+            ttls = r.data.reset_from_elsewhere() if r.data is not None else None
+            if ttls is not None:
+                said = {"target": name, "host": hosts.get(name, name), "address": r.address}
+                out.append(R("filter_rst_ttl", **said, reset_ttl=ttls[0], server_ttl=ttls[1]))
         return out
 
     @staticmethod

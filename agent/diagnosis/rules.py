@@ -129,7 +129,8 @@ def network_filtering(e: Evidence) -> Verdict:
     alone shows a valid certificate (a transparent DNS proxy); or one untrusted issuer signs
     Ozon's certificates and a control's alike (TLS intercepted); or Ozon's answers and a
     control's freeze after the same number of bytes, two rounds running (a connection cut at
-    a fixed size; held after one). Before the platform rules:
+    a fixed size; held after one); or a handshake was reset by a packet whose TTL is not the
+    server's (injected on the way). Before the platform rules:
     while such a contrast stands, Ozon is not to blame."""
     if not e.filtering:
         if e.filtering_pending:  # silence for a name: settled in a round or two, blame no one
@@ -137,6 +138,8 @@ def network_filtering(e: Evidence) -> Verdict:
         return None
     hosts = list(dict.fromkeys(str(r.params["host"]) for r in e.filtering))
     kinds = {_FILTER_SUMMARY.get(r.code, "filtering_mixed") for r in e.filtering}
+    if "filtering" in kinds:  # a reset by name that also came from nearer: still by name
+        kinds.discard("filtering_reset")
     summary = kinds.pop() if len(kinds) == 1 else "filtering_mixed"
     return Finding(Cause.NETWORK_FILTERING, R(summary, hosts=hosts), e.filtering, True)
 
@@ -149,6 +152,7 @@ _FILTER_SUMMARY = {
     "filter_dns_denied": "filtering_dns",
     "filter_tls": "filtering_tls",
     "filter_stall": "filtering_stall",
+    "filter_rst_ttl": "filtering_reset",
 }
 
 

@@ -6,19 +6,22 @@ certificate, so that an expired or wrong certificate still shows its expiry date
 When the handshake for the real name is reset (or met by silence) after the connection was
 made, the probe at once asks the same address for a neutral name: a server that answers that
 but not its own name is behind something that filters by the name a connection asks for (DPI
-on the path, a filtering box), the like-for-like contrast of `network_filtering`.
+on the path, a filtering box), the like-for-like contrast of `network_filtering`. With raw
+sockets it also reads the TTLs of the connection's SYN-ACK and of the reset (agent/net/ttl.py):
+a reset that did not come the server's way was injected on the way, whatever the name.
 """
 
 from __future__ import annotations
 
 import ssl
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from agent.config import KindSettings, Target
 from agent.net import certname
 from agent.net.resolve import resolve_host
+from agent.net.ttl import ResetWatch, Ttls
 from agent.probes.base import (
     Family,
     KindSpec,
@@ -85,6 +88,7 @@ _FILTER_LIKE = frozenset({ErrorCategory.RESET, ErrorCategory.TIMEOUT})
 @dataclass
 class _Attempt:
     connected: bool = False
+    local_port: int = 0
 
 
 class Handshake(NamedTuple):
@@ -106,6 +110,7 @@ async def handshake(
     _, writer, connect_s = await open_tcp(address, target.port, ctx.clock)
     if attempt is not None:
         attempt.connected = True
+        attempt.local_port = int(writer.get_extra_info("sockname")[1])
     shaken = False
     try:
         started = ctx.clock()
@@ -155,6 +160,22 @@ async def probe(target: Target, ctx: ProbeContext) -> Outcome:
         return max(timeout - (ctx.clock() - started) - keep, 0.001)
 
     address, _ = await resolve_host(target.host, ctx, timeout)
+    watch = ResetWatch.open(address)
+    try:
+        return await _shake(target, ctx, address, watch, remaining, reserve)
+    finally:
+        if watch is not None:
+            watch.close()
+
+
+async def _shake(
+    target: Target,
+    ctx: ProbeContext,
+    address: str,
+    watch: ResetWatch | None,
+    remaining: Callable[..., float],
+    reserve: float,
+) -> Outcome:
     attempt = _Attempt()
     try:
         shake = await within(
@@ -181,18 +202,20 @@ async def probe(target: Target, ctx: ProbeContext) -> Outcome:
         category = categorize_os_error(e)
         if category is ErrorCategory.INTERNAL:
             category = ErrorCategory.TLS_ERROR
+        ttls = Ttls(None, None)
+        if watch is not None and attempt.connected and category is ErrorCategory.RESET:
+            # read before the contrast: its packets would only lengthen the queue
+            ttls = watch.ttls(target.port, attempt.local_port)
         contrast: bool | None = None
         if attempt.connected and category in _FILTER_LIKE and target.host != "auto":
             contrast = await neutral_name_answers(address, target, ctx, remaining())
         detail = f"{address}:{target.port}: {describe_os_error(e)}"
         if contrast:
             detail += f"; the same address answers {NEUTRAL_NAME}"
-        return Outcome(
-            address=address,
-            error=category,
-            detail=detail,
-            data=TlsData(neutral_name_answered=contrast),
-        )
+        if ttls.reset is not None and ttls.server is not None:
+            detail += f"; the reset came with TTL {ttls.reset}, the server's SYN-ACK {ttls.server}"
+        data = TlsData(neutral_name_answered=contrast, server_ttl=ttls.server, reset_ttl=ttls.reset)
+        return Outcome(address=address, error=category, detail=detail, data=data)
     data = TlsData(shake.connect_seconds, shake.seconds, shake.version, True, "", shake.expiry)
     return Outcome(address=address, data=replace(data, issuer=shake.issuer))
 

@@ -77,6 +77,8 @@ Faults (`Lab.inject(name, **params)`; `FAULTS` maps each name to its description
                           LAN, to any resolver, is answered by the liar (Ozon names ->
                           198.18.30.66); DNS over TCP passes to the real resolvers
     sni_dropped           as sni_filtered, but the DPI drops the ClientHello (silence, no reset)
+    reset_on_the_way      the ISP answers the first data (the ClientHello) of every connection
+                          to Ozon's port 443, whatever the name, with a reset of its own
     transfer_frozen       pages of 64 KiB everywhere (but the Seller API); the ISP drops what a
                           server sends on a TLS connection after 16 KiB (kb=16): the "16 KB
                           freeze" of Russian DPI
@@ -262,6 +264,7 @@ FAULTS: dict[str, str] = {
     "tls_intercepted": f"a TLS-inspection box answers every connection to port 443 with a certificate of its own CA ({INTERCEPT_CA})",
     "dns_udp_rewritten": f"every UDP DNS answer from any resolver is rewritten on the way (Ozon names -> {LIE_ADDRESS}); TCP is clean",
     "cdn_other_network": f"the router's DNS answers Ozon names with {CDN_ADDRESS}: another network, valid certificates",
+    "reset_on_the_way": f"the ISP resets every TLS connection to {OZON_NET} after its handshake (any name)",
     "transfer_frozen": f"web pages of {FROZEN_PAGE // 1024} KiB; the ISP drops what a server sends on a TLS connection after {FROZEN_AFTER} bytes (kb=16)",
 }
 #: the names the `sni_filtered` fault's DPI looks for in a ClientHello
@@ -968,6 +971,16 @@ class Lab:
                  "-p", "tcp", "--dport", "443", "-m", "string", "--string", name,
                  "--algo", "bm", "-j", *verdict]
             )  # fmt: skip
+
+    def _fault_reset_on_the_way(self) -> None:
+        # a provider's filter that blocks Ozon's addresses, whatever the name: it lets the
+        # TCP handshake through and answers the first bytes of data (the ClientHello) with a
+        # reset of its own, sent from the ISP, two hops nearer than Ozon
+        _run(
+            ["ip", "netns", "exec", self.ns("isp"), "iptables", "-A", "FORWARD",
+             "-p", "tcp", "-d", OZON_NET, "--dport", "443", "-m", "length",
+             "--length", "100:65535", "-j", "REJECT", "--reject-with", "tcp-reset"]
+        )  # fmt: skip
 
     def _fault_transfer_frozen(self, kb: int = FROZEN_AFTER // 1024) -> None:
         # the Russian "16 KB freeze": a box that lets a TLS connection carry so many bytes
