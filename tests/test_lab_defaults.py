@@ -8,7 +8,6 @@ docs/diagnosis.md."""
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, can_netns
+from tests.conftest import can_netns
 from tests.lab.lab import AGENT_FETCH, shipped_probes
+from tests.support.doctable import publish
 
 needs_lab = pytest.mark.skipif(not can_netns(), reason="needs root and iproute2 (ip netns)")
 pytestmark = [pytest.mark.lab, needs_lab]
@@ -145,11 +145,4 @@ def _report() -> None:
         lines.append(
             f"| {fault.name} | {fault.cause} | {took:.1f} | {fault.limit:g} | {' > '.join(seen)} |"
         )
-    table = "\n".join(lines)
-    print("\n" + table)
-    if os.environ.get("OZON_PROBE_UPDATE_DOCS"):
-        doc = ROOT / "docs" / "diagnosis.md"
-        text = doc.read_text()
-        start, end = "<!-- defaults-table:begin -->", "<!-- defaults-table:end -->"
-        a, b = text.index(start) + len(start), text.index(end)
-        doc.write_text(text[:a] + "\n" + table + "\n" + text[b:])
+    publish("\n".join(lines), "defaults-table")

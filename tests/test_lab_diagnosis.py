@@ -21,6 +21,7 @@ import pytest
 
 from tests.conftest import ROOT, can_netns
 from tests.lab.lab import AGENT_FETCH
+from tests.support.doctable import publish
 from tests.support.wording import english_words, visible_text
 
 needs_lab = pytest.mark.skipif(not can_netns(), reason="needs root and iproute2 (ip netns)")
@@ -442,14 +443,7 @@ def _report() -> None:
         lines.append(
             f"| {fault.name} | {fault.cause} | {rounds} | {fault.max_rounds} | {seconds:.1f} |"
         )
-    table = "\n".join(lines)
-    print("\n" + table)
-    if os.environ.get("OZON_PROBE_UPDATE_DOCS"):
-        doc = ROOT / "docs" / "diagnosis.md"
-        text = doc.read_text()
-        start, end = "<!-- fault-table:begin -->", "<!-- fault-table:end -->"
-        a, b = text.index(start) + len(start), text.index(end)
-        doc.write_text(text[:a] + "\n" + table + "\n" + text[b:])
+    publish("\n".join(lines), "fault-table")
 
 
 def test_a_cdn_in_another_network_with_valid_certificates_is_not_a_lie(

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from agent.config import Config, DiagnosisSettings, Resolver, Target
 from agent.diagnosis.reasons import R, Reason
@@ -145,6 +146,26 @@ class Evidence:
 
 def started(r: ProbeResult) -> float:
     return r.finished_at - r.duration
+
+
+def _in_a_row(snap: Snapshot, key: tuple[str, str], this: Callable[[ProbeResult], bool]) -> int:
+    """How many of key's newest results in a row are `this` (the newest counted first)."""
+    rounds = 0
+    for h in reversed(snap.history.get(key, [snap.latest[key]])):
+        if not this(h):
+            break
+        rounds += 1
+    return rounds
+
+
+def _same_stall(r: ProbeResult, n: int) -> bool:
+    m = r.data.stalled_at() if r.data is not None else 0
+    return m >= MIN_STALL_BYTES and abs(m - n) <= SAME_STALL_BYTES
+
+
+def _where(name: str, r: ProbeResult, hosts: dict[str, str]) -> dict[str, str]:
+    """The target, its host and the address a filtering reason names."""
+    return {"target": name, "host": hosts.get(name, name), "address": r.address}
 
 
 def reach_of(r: ProbeResult) -> bool | None:
@@ -562,18 +583,19 @@ class Assessor:
         for key, r in sorted(snap.latest.items()):
             if r.data is None or not r.data.filtered_by_name():
                 continue
-            name = key[1]
-            said = {"target": name, "host": hosts.get(name, name), "address": r.address}
+            said = _where(key[1], r, hosts)
             if r.error is not ErrorCategory.TIMEOUT:
                 proven.append(R("filter_sni", **said, error=r.error.value if r.error else ""))
                 continue
-            silent = 0
-            for h in reversed(snap.history.get(key, [r])):
-                if h.error is not ErrorCategory.TIMEOUT or h.data is None:
-                    break
-                if not h.data.filtered_by_name():
-                    break
-                silent += 1
+            silent = _in_a_row(
+                snap,
+                key,
+                lambda h: (
+                    h.error is ErrorCategory.TIMEOUT
+                    and h.data is not None
+                    and h.data.filtered_by_name()
+                ),
+            )
             reason = R("filter_sni_silent", **said, rounds=silent)
             (proven if silent >= SILENT_FILTER_ROUNDS else pending).append(reason)
         return proven, pending
@@ -614,7 +636,7 @@ class Assessor:
         for (_, name), r in sorted(snap.latest.items()):
             ttls = r.data.reset_from_elsewhere() if r.data is not None else None
             if ttls is not None:
-                said = {"target": name, "host": hosts.get(name, name), "address": r.address}
+                said = _where(name, r, hosts)
                 out.append(R("filter_rst_ttl", **said, reset_ttl=ttls[0], server_ttl=ttls[1]))
         return out
 
@@ -637,13 +659,8 @@ class Assessor:
             like = [c for c, m in controls if abs(m - n) <= SAME_STALL_BYTES]
             if r.group != Group.OZON or not like:
                 continue
-            rounds = 0
-            for h in reversed(snap.history.get(key, [r])):
-                m = h.data.stalled_at() if h.data is not None else 0
-                if m < MIN_STALL_BYTES or abs(m - n) > SAME_STALL_BYTES:
-                    break
-                rounds += 1
-            said = {"target": key[1], "host": hosts.get(key[1], key[1]), "address": r.address}
+            rounds = _in_a_row(snap, key, partial(_same_stall, n=n))
+            said = _where(key[1], r, hosts)
             control = hosts.get(like[0], like[0])
             reason = R("filter_stall", **said, kb=round(n / 1024), control=control, rounds=rounds)
             (proven if rounds >= STALL_ROUNDS else pending).append(reason)

@@ -966,20 +966,23 @@ class Lab:
         # nftables cannot search a payload for a string; iptables' xt_string can (through
         # iptables-nft it lands in the namespace's own `ip filter` table, flushed by clear())
         for name in SNI_FILTERED:
-            _run(
-                ["ip", "netns", "exec", self.ns("isp"), "iptables", "-A", "FORWARD",
-                 "-p", "tcp", "--dport", "443", "-m", "string", "--string", name,
-                 "--algo", "bm", "-j", *verdict]
-            )  # fmt: skip
+            self._isp_filter("-m", "string", "--string", name, "--algo", "bm", "-j", *verdict)
+
+    def _isp_filter(self, *rule: str) -> None:
+        """An iptables rule on what the ISP forwards to TCP port 443 (its `ip filter` table is
+        the namespace's own, flushed by clear())."""
+        _run(
+            ["ip", "netns", "exec", self.ns("isp"), "iptables", "-A", "FORWARD",
+             "-p", "tcp", "--dport", "443", *rule]
+        )  # fmt: skip
 
     def _fault_reset_on_the_way(self) -> None:
         # a provider's filter that blocks Ozon's addresses, whatever the name: it lets the
         # TCP handshake through and answers the first bytes of data (the ClientHello) with a
         # reset of its own, sent from the ISP, two hops nearer than Ozon
-        _run(
-            ["ip", "netns", "exec", self.ns("isp"), "iptables", "-A", "FORWARD",
-             "-p", "tcp", "-d", OZON_NET, "--dport", "443", "-m", "length",
-             "--length", "100:65535", "-j", "REJECT", "--reject-with", "tcp-reset"]
+        self._isp_filter(
+            "-d", OZON_NET, "-m", "length", "--length", "100:65535",
+            "-j", "REJECT", "--reject-with", "tcp-reset",
         )  # fmt: skip
 
     def _fault_transfer_frozen(self, kb: int = FROZEN_AFTER // 1024) -> None:
